@@ -1,0 +1,1 @@
+"""Authorization: the one place that decides who may do what, and that makes OrgScope values."""

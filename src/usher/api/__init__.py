@@ -1,0 +1,1 @@
+"""The REST API door: shared dependencies, problem+json rendering, the v1 router."""

@@ -1,0 +1,45 @@
+"""Write audit events inside the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from usher.kit.client import ClientInfo
+from usher.models import AuditEvent, User
+
+
+def record(
+    session: Session,
+    *,
+    organization_id: uuid.UUID | None,
+    actor: User | None,
+    action: str,
+    client: ClientInfo | None = None,
+    target: User | None = None,
+    target_type: str | None = None,
+    target_id: str | uuid.UUID | None = None,
+    target_label: str | None = None,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+    actor_label: str | None = None,
+) -> AuditEvent:
+    """Add an audit event; never pass a password or a token in ``details``."""
+    if target is not None:
+        target_type, target_id, target_label = "user", target.id, target.email
+    event = AuditEvent(
+        organization_id=organization_id,
+        actor_id=actor.id if actor else None,
+        actor_label=actor.email if actor else actor_label,
+        action=action,
+        outcome=outcome,
+        target_type=target_type,
+        target_id=str(target_id) if target_id is not None else None,
+        target_label=target_label,
+        ip=client.ip if client else None,
+        details=details or {},
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,1 @@
+"""Authentication: passwords, sign-in sessions, API tokens, password reset."""

@@ -1,0 +1,71 @@
+"""API shapes for sign-in, password reset, the current user and API tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from usher.models.user import UserStatus
+
+Slug = Annotated[str, Field(min_length=1, max_length=63, description="Organization slug")]
+Email = Annotated[str, Field(min_length=3, max_length=320)]
+Password = Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    organization: Slug
+    email: Email
+    password: Password
+
+
+class ForgotPasswordRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    organization: Slug
+    email: Email
+
+
+class ResetPasswordRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: Annotated[str, Field(min_length=1, max_length=200)]
+    password: Password
+
+
+class OrganizationRef(BaseModel):
+    id: uuid.UUID
+    name: str
+    slug: str
+
+
+class MeRead(BaseModel):
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str
+    status: UserStatus
+    registered_at: datetime | None
+    last_activity_at: datetime | None
+    organization: OrganizationRef
+    is_org_admin: bool
+
+
+class Message(BaseModel):
+    detail: str
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1, max_length=100)] = "API token"
+    expires_in_days: Annotated[int | None, Field(ge=1, le=3650)] = None
+
+
+class TokenCreated(BaseModel):
+    id: uuid.UUID
+    name: str
+    token: str = Field(description="Shown once: store it now.")
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None

@@ -1,0 +1,44 @@
+"""The registration door: read an invitation and accept it with a password."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from usher.api.deps import ClientDep, SessionDep, SettingsDep
+from usher.auth import service as auth_service
+from usher.auth.endpoints import me_read, no_store, set_session_cookie
+from usher.auth.schemas import MeRead
+from usher.invitations import service
+from usher.users.schemas import InvitationAccept, InvitationPreviewRead
+
+router = APIRouter(tags=["invitations"])
+Token = Annotated[str, Path(min_length=1, max_length=200)]
+GONE = {404: {"description": "Unknown link"},
+        410: {"description": "Used, expired, revoked or superseded link"}}
+
+
+@router.get("/invitations/{token}", response_model=InvitationPreviewRead, responses=GONE)
+def get_invitation(token: Token, session: SessionDep, response: Response) -> InvitationPreviewRead:
+    """What the registration page shows. Reading does not use the link up (mail scanners
+    open links)."""
+    no_store(response)
+    p = service.preview(session, token)
+    return InvitationPreviewRead(
+        first_name=p.first_name, last_name=p.last_name, email=p.email,
+        organization=p.organization_name, organization_slug=p.organization_slug,
+        expires_at=p.expires_at,
+    )
+
+
+@router.post("/invitations/{token}/accept", response_model=MeRead,
+             responses={**GONE, 422: {"description": "Password refused, with the reason"}})
+def accept_invitation(token: Token, body: InvitationAccept, session: SessionDep,
+                      settings: SettingsDep, client: ClientDep, response: Response) -> MeRead:
+    """Set a password; the user becomes active and is signed in. The link is used up."""
+    user = service.accept(session, token=token, password=body.password, client=client)
+    session_token, _ = auth_service.start_session(session, user, client=client)
+    set_session_cookie(response, settings, session_token)
+    no_store(response)
+    return me_read(session, user)

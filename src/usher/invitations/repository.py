@@ -1,0 +1,60 @@
+"""Queries for invitations; a token is looked up by its hash only."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from usher.access.scope import OrgScope
+from usher.models import Invitation, OutboxMessage
+
+
+def get_by_token_hash(session: Session, token_hash: str) -> Invitation | None:
+    return session.scalar(select(Invitation).where(Invitation.token_hash == token_hash))
+
+
+def open_for_user(session: Session, scope: OrgScope, user_id: uuid.UUID) -> Sequence[Invitation]:
+    return session.scalars(
+        select(Invitation).where(
+            Invitation.organization_id == scope.organization_id,
+            Invitation.user_id == user_id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.superseded_at.is_(None),
+        )
+    ).all()
+
+
+def latest_for_user(
+    session: Session, scope: OrgScope, user_id: uuid.UUID
+) -> tuple[Invitation, OutboxMessage | None] | None:
+    row = session.execute(
+        select(Invitation, OutboxMessage)
+        .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_message_id)
+        .where(Invitation.organization_id == scope.organization_id,
+               Invitation.user_id == user_id)
+        .order_by(Invitation.created_at.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def consume(session: Session, invitation_id: uuid.UUID, now: datetime) -> bool:
+    """Check and consume in one conditional UPDATE: of concurrent accepts, exactly one wins."""
+    result = session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation_id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.superseded_at.is_(None),
+            Invitation.expires_at > now,
+        )
+        .values(accepted_at=now)
+        .returning(Invitation.id)
+    ).first()
+    return result is not None

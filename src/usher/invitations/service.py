@@ -1,0 +1,223 @@
+"""Issue, resend, regenerate, revoke, preview and accept invitations."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from usher.access.scope import OrgScope
+from usher.access.service import require_user_manager, system_scope
+from usher.audit.service import record
+from usher.auth import passwords
+from usher.auth.service import password_context
+from usher.errors import Conflict, InvitationGone, NotFound
+from usher.invitations import repository as inv_repo
+from usher.kit import clock
+from usher.kit.client import ClientInfo
+from usher.kit.context import settings_of
+from usher.kit.tokens import hash_token, new_token
+from usher.mail import outbox
+from usher.models import Invitation, Organization, OutboxMessage, User
+from usher.models.invitation import InviteMethod
+from usher.models.user import UserStatus
+from usher.orgs import repository as orgs_repo
+from usher.users import repository as users_repo
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    token: str
+    registration_url: str
+
+
+@dataclass(frozen=True)
+class InvitationPreview:
+    first_name: str
+    last_name: str
+    email: str
+    organization_name: str
+    organization_slug: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class InvitationStatus:
+    invitation: Invitation
+    message: OutboxMessage | None
+    state: str
+    delivery: str  # not_applicable | queued | retrying | sent | failed | cancelled
+
+
+def registration_url(session: Session, token: str) -> str:
+    # Built from the configured base URL only, never from the request's Host headers.
+    return f"{settings_of(session).base_url}/register/{token}"
+
+
+def issue(
+    session: Session,
+    *,
+    scope: OrgScope,
+    user: User,
+    method: InviteMethod,
+    invited_by: User | None,
+) -> IssuedInvitation:
+    """A fresh link for a pending user; any link they had before dies now."""
+    if user.status != UserStatus.pending:
+        raise Conflict(f"{user.email} has already registered; there is nothing to invite.")
+    now = clock.now()
+    for old in inv_repo.open_for_user(session, scope, user.id):
+        old.superseded_at = now
+        outbox.cancel(session, old.outbox_message_id)
+    org = orgs_repo.get(session, scope)
+    token = new_token()
+    url = registration_url(session, token)
+    invitation = Invitation(
+        organization_id=scope.organization_id,
+        user_id=user.id,
+        method=method,
+        token_hash=hash_token(token),
+        expires_at=now + timedelta(days=org.invitation_expiry_days),
+        invited_by_id=invited_by.id if invited_by else None,
+    )
+    if method == InviteMethod.email:
+        to = user.personal_email or user.email
+        message = outbox.enqueue_template(
+            session, organization_id=org.id, kind="invitation", to=to, template="invitation",
+            context={"user": user, "organization": org, "url": url,
+                     "expires_at": invitation.expires_at,
+                     "inviter_name": invited_by.full_name if invited_by else None},
+        )
+        invitation.sent_to = to
+        invitation.outbox_message_id = message.id
+    session.add(invitation)
+    session.flush()
+    return IssuedInvitation(invitation=invitation, token=token, registration_url=url)
+
+
+def _pending_user(session: Session, scope: OrgScope, user_id: uuid.UUID) -> User:
+    user = users_repo.get(session, scope, user_id)
+    if user is None:
+        raise NotFound("No such user in this organization.")
+    if user.status != UserStatus.pending:
+        raise Conflict(f"{user.email} has already registered; invitations only go to pending users.")
+    return user
+
+
+def resend(
+    session: Session, actor: User, *, user_id: uuid.UUID, client: ClientInfo
+) -> IssuedInvitation:
+    """Mail a new link (expiry renewed); the old link dies."""
+    scope = require_user_manager(session, actor)
+    user = _pending_user(session, scope, user_id)
+    issued = issue(session, scope=scope, user=user, method=InviteMethod.email, invited_by=actor)
+    record(session, organization_id=scope.organization_id, actor=actor,
+           action="invitation.resent", client=client, target=user,
+           details={"sent_to": issued.invitation.sent_to})
+    return issued
+
+
+def regenerate_link(
+    session: Session, actor: User, *, user_id: uuid.UUID, client: ClientInfo
+) -> IssuedInvitation:
+    """A new shareable link for the admin to copy; the old link dies."""
+    scope = require_user_manager(session, actor)
+    user = _pending_user(session, scope, user_id)
+    issued = issue(session, scope=scope, user=user, method=InviteMethod.link, invited_by=actor)
+    record(session, organization_id=scope.organization_id, actor=actor,
+           action="invitation.link_regenerated", client=client, target=user)
+    return issued
+
+
+def revoke(
+    session: Session, actor: User, *, user_id: uuid.UUID, delete_user: bool, client: ClientInfo
+) -> None:
+    """Kill the user's open link; keep the pending user or delete them, as the caller says."""
+    scope = require_user_manager(session, actor)
+    user = _pending_user(session, scope, user_id)
+    now = clock.now()
+    open_invitations = inv_repo.open_for_user(session, scope, user.id)
+    for invitation in open_invitations:
+        invitation.revoked_at = now
+        outbox.cancel(session, invitation.outbox_message_id)
+    record(session, organization_id=scope.organization_id, actor=actor,
+           action="invitation.revoked", client=client, target=user,
+           details={"delete_user": delete_user, "revoked": len(open_invitations)})
+    if delete_user:
+        record(session, organization_id=scope.organization_id, actor=actor,
+               action="user.deleted", client=client, target=user,
+               details={"reason": "invitation revoked"})
+        session.delete(user)
+    session.flush()
+
+
+def status_of(session: Session, scope: OrgScope, user_id: uuid.UUID) -> InvitationStatus | None:
+    found = inv_repo.latest_for_user(session, scope, user_id)
+    if found is None:
+        return None
+    invitation, message = found
+    if message is None:
+        delivery = "not_applicable"
+    elif message.status == "pending":
+        delivery = "retrying" if message.attempts else "queued"
+    elif message.status == "sending":
+        delivery = "sending"
+    else:
+        delivery = message.status.value
+    return InvitationStatus(invitation, message, invitation.state(clock.now()), delivery)
+
+
+def _open_invitation(session: Session, token: str) -> tuple[Invitation, User, Organization]:
+    invitation = inv_repo.get_by_token_hash(session, hash_token(token))
+    if invitation is None:
+        raise NotFound("This invitation link is not valid. Check that it was copied whole.")
+    state = invitation.state(clock.now())
+    if state != "open":
+        raise InvitationGone(_GONE_MESSAGES[state], reason=state)
+    scope = system_scope(invitation.organization_id)
+    user = users_repo.get(session, scope, invitation.user_id)
+    assert user is not None  # invitations are deleted with their user
+    return invitation, user, orgs_repo.get(session, scope)
+
+
+_GONE_MESSAGES = {
+    "accepted": "This invitation has already been used. Sign in instead.",
+    "revoked": "This invitation was withdrawn by an administrator.",
+    "superseded": "A newer invitation replaced this one. Use the most recent link you received.",
+    "expired": "This invitation has expired. Ask an administrator for a new one.",
+}
+
+
+def preview(session: Session, token: str) -> InvitationPreview:
+    """What the registration page shows; reading it does not use up the link."""
+    _invitation, user, org = _open_invitation(session, token)
+    return InvitationPreview(
+        first_name=user.first_name, last_name=user.last_name, email=user.email,
+        organization_name=org.name, organization_slug=org.slug,
+        expires_at=_invitation.expires_at,
+    )
+
+
+def accept(session: Session, *, token: str, password: str, client: ClientInfo) -> User:
+    """Set the password and activate the user; the link is used up in the same step."""
+    invitation, user, org = _open_invitation(session, token)
+    passwords.check_policy(password, context=password_context(user, org))
+    password_hash = passwords.hash_password(password)
+    now = clock.now()
+    if not inv_repo.consume(session, invitation.id, now):
+        session.refresh(invitation)
+        raise InvitationGone(_GONE_MESSAGES.get(invitation.state(now), _GONE_MESSAGES["accepted"]),
+                             reason=invitation.state(now))
+    session.refresh(user)
+    if user.status != UserStatus.pending:
+        raise InvitationGone(_GONE_MESSAGES["accepted"], reason="accepted")
+    user.status = UserStatus.active
+    user.password_hash = password_hash
+    user.registered_at = now
+    record(session, organization_id=org.id, actor=user, action="invitation.accepted",
+           client=client, target=user, details={"method": invitation.method.value})
+    session.flush()
+    return user

@@ -1,0 +1,1 @@
+"""Small shared pieces used by every domain: tokens, clock, client info."""

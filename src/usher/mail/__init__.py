@@ -1,0 +1,1 @@
+"""Outgoing mail: the outbox table, its templates, and the worker that delivers it."""

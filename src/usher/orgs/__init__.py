@@ -1,0 +1,1 @@
+"""Organizations: the tenants, their settings, units and predefined teams."""

@@ -1,0 +1,61 @@
+"""Queries for organizations and their org units and teams."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from usher.access.scope import OrgScope
+from usher.models import Organization, OrgUnit, Team
+
+
+def get_by_slug(session: Session, slug: str) -> Organization | None:
+    return session.scalar(select(Organization).where(Organization.slug == slug.strip().lower()))
+
+
+def get(session: Session, scope: OrgScope) -> Organization:
+    org = session.get(Organization, scope.organization_id)
+    assert org is not None, "an OrgScope always names an existing organization"
+    return org
+
+
+def count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Organization)) or 0
+
+
+def get_org_unit(session: Session, scope: OrgScope, unit_id: uuid.UUID) -> OrgUnit | None:
+    return session.scalar(
+        select(OrgUnit).where(OrgUnit.id == unit_id,
+                              OrgUnit.organization_id == scope.organization_id)
+    )
+
+
+def list_org_units(session: Session, scope: OrgScope) -> Sequence[OrgUnit]:
+    return session.scalars(
+        select(OrgUnit).where(OrgUnit.organization_id == scope.organization_id)
+        .order_by(OrgUnit.name)
+    ).all()
+
+
+def get_team_by_key(session: Session, scope: OrgScope, key: str) -> Team | None:
+    return session.scalar(
+        select(Team).where(Team.organization_id == scope.organization_id, Team.key == key)
+    )
+
+
+def get_teams(session: Session, scope: OrgScope, ids: Sequence[uuid.UUID]) -> Sequence[Team]:
+    if not ids:
+        return []
+    return session.scalars(
+        select(Team).where(Team.organization_id == scope.organization_id, Team.id.in_(ids))
+    ).all()
+
+
+def list_teams(session: Session, scope: OrgScope) -> Sequence[Team]:
+    return session.scalars(
+        select(Team).where(Team.organization_id == scope.organization_id)
+        .order_by(Team.key.is_(None), Team.name)
+    ).all()

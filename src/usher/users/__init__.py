@@ -1,0 +1,1 @@
+"""Users: invite, read and manage the members of an organization."""

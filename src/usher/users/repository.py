@@ -1,0 +1,42 @@
+"""Queries for users, always inside one organization's scope."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from usher.access.scope import OrgScope
+from usher.models import Team, TeamMember, User
+
+
+def get(session: Session, scope: OrgScope, user_id: uuid.UUID) -> User | None:
+    return session.scalar(
+        select(User).where(User.id == user_id, User.organization_id == scope.organization_id)
+    )
+
+
+def find_by_email(session: Session, scope: OrgScope, email: str) -> User | None:
+    return session.scalar(
+        select(User).where(
+            User.organization_id == scope.organization_id,
+            func.lower(User.email) == email.strip().lower(),
+        )
+    )
+
+
+def teams_of(session: Session, scope: OrgScope, user_id: uuid.UUID) -> Sequence[Team]:
+    return session.scalars(
+        select(Team)
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .where(TeamMember.user_id == user_id, Team.organization_id == scope.organization_id)
+        .order_by(Team.name)
+    ).all()
+
+
+def add_to_teams(session: Session, user: User, teams: Sequence[Team]) -> None:
+    for team in teams:
+        assert team.organization_id == user.organization_id
+        session.add(TeamMember(team_id=team.id, user_id=user.id))

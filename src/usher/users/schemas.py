@@ -1,0 +1,188 @@
+"""API shapes for users and invitations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from usher.models.invitation import InviteMethod
+from usher.models.user import Gender, UserStatus
+from usher.users import validation
+
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class UserCreate(BaseModel):
+    """The Add new user dialog: profile, contact, placement, teams and how to invite."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    first_name: Name
+    last_name: Name
+    gender: Gender = Gender.unspecified
+    birthday: date | None = None
+    email: Annotated[str, Field(max_length=320, description="Organizational email")]
+    personal_email: Annotated[str | None, Field(max_length=320)] = None
+    phone_region: Annotated[
+        str | None,
+        Field(max_length=2, description="ISO 3166 country code for a phone number without +"),
+    ] = None
+    phone: Annotated[
+        str | None, Field(max_length=40, description="With + country code, or with phone_region")
+    ] = None
+    org_unit_id: uuid.UUID | None = None
+    position: Annotated[str | None, Field(max_length=200)] = None
+    team_ids: Annotated[list[uuid.UUID], Field(max_length=100)] = []
+    invite_method: InviteMethod
+
+    @field_validator("first_name", "last_name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return validation.clean_name(value)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return validation.normalize_email(value)
+
+    @field_validator("personal_email")
+    @classmethod
+    def _personal_email(cls, value: str | None) -> str | None:
+        return validation.normalize_email(value) if value else None
+
+    @field_validator("phone_region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        return validation.check_region(value) if value else None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        return validation.normalize_phone(value, info.data.get("phone_region"))
+
+    @field_validator("birthday")
+    @classmethod
+    def _birthday(cls, value: date | None) -> date | None:
+        return validation.check_birthday(value) if value else None
+
+    @field_validator("position")
+    @classmethod
+    def _position(cls, value: str | None) -> str | None:
+        return " ".join(value.split()) or None if value else None
+
+
+class TeamRef(BaseModel):
+    id: uuid.UUID
+    name: str
+    key: str | None
+
+
+class DeliveryRead(BaseModel):
+    state: Literal["not_applicable", "queued", "sending", "retrying", "sent", "failed",
+                   "cancelled"]
+    attempts: int = 0
+    sent_at: datetime | None = None
+    last_error: str | None = None
+
+
+class InvitationRead(BaseModel):
+    id: uuid.UUID
+    method: InviteMethod
+    state: Literal["open", "accepted", "revoked", "superseded", "expired"]
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None
+    revoked_at: datetime | None
+    sent_to: str | None
+    delivery: DeliveryRead
+
+
+class UserRead(BaseModel):
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+    gender: Gender
+    birthday: date | None
+    email: str
+    personal_email: str | None
+    phone: str | None
+    org_unit_id: uuid.UUID | None
+    position: str | None
+    status: UserStatus
+    created_at: datetime
+    registered_at: datetime | None
+    last_activity_at: datetime | None
+    invited_by_id: uuid.UUID | None
+    teams: list[TeamRef]
+    invitation: InvitationRead | None
+
+
+class UserInvited(UserRead):
+    registration_url: str | None = Field(
+        None, description="Only for invite_method=link: the link for the admin to copy."
+    )
+
+
+class InvitationIssued(BaseModel):
+    user_id: uuid.UUID
+    invitation: InvitationRead
+    registration_url: str | None = None
+
+
+class InvitationRevoke(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    delete_user: bool = False
+
+
+class InvitationPreviewRead(BaseModel):
+    first_name: str
+    last_name: str
+    email: str
+    organization: str
+    organization_slug: str
+    expires_at: datetime
+
+
+class InvitationAccept(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+def invitation_read(status: object) -> InvitationRead | None:
+    """Shape an ``invitations.service.InvitationStatus`` for the API."""
+    if status is None:
+        return None
+    inv = status.invitation  # type: ignore[attr-defined]
+    msg = status.message  # type: ignore[attr-defined]
+    return InvitationRead(
+        id=inv.id, method=inv.method, state=status.state,  # type: ignore[attr-defined]
+        created_at=inv.created_at, expires_at=inv.expires_at, accepted_at=inv.accepted_at,
+        revoked_at=inv.revoked_at, sent_to=inv.sent_to,
+        delivery=DeliveryRead(
+            state=status.delivery,  # type: ignore[attr-defined]
+            attempts=msg.attempts if msg else 0,
+            sent_at=msg.sent_at if msg else None,
+            last_error=msg.last_error if msg else None,
+        ),
+    )
+
+
+def user_read(detail: object, cls: type[UserRead] = UserRead, **extra: object) -> UserRead:
+    """Shape a ``users.service.UserDetail`` for the API."""
+    user = detail.user  # type: ignore[attr-defined]
+    return cls(
+        id=user.id, first_name=user.first_name, last_name=user.last_name, gender=user.gender,
+        birthday=user.birthday, email=user.email, personal_email=user.personal_email,
+        phone=user.phone, org_unit_id=user.org_unit_id, position=user.position,
+        status=user.status, created_at=user.created_at, registered_at=user.registered_at,
+        last_activity_at=user.last_activity_at, invited_by_id=user.invited_by_id,
+        teams=[TeamRef(id=t.id, name=t.name, key=t.key)
+               for t in detail.teams],  # type: ignore[attr-defined]
+        invitation=invitation_read(detail.invitation),  # type: ignore[attr-defined]
+        **extra,
+    )
