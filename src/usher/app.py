@@ -19,6 +19,7 @@ from usher.db.engine import get_engine, session_factory
 from usher.db.migrate import is_current
 from usher.invitations.endpoints import router as invitations_router
 from usher.kit.ratelimit import RateLimiter
+from usher.orgs.endpoints import router as orgs_router
 from usher.users.endpoints import router as users_router
 
 log = logging.getLogger("usher")
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(invitations_router)
+    api.include_router(orgs_router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"], include_in_schema=True)

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from usher.access.service import is_org_admin
-from usher.api.deps import AuthDep, ClientDep, CurrentUser, SessionDep, SettingsDep, \
-    session_cookie_name
+from usher.api.deps import (
+    AuthDep,
+    ClientDep,
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+)
+from usher.api.http import clear_session_cookie, no_store, set_session_cookie
 from usher.auth import service
 from usher.auth.schemas import (
     ForgotPasswordRequest,
     LoginRequest,
     MeRead,
     Message,
-    OrganizationRef,
     ResetPasswordRequest,
     TokenCreate,
     TokenCreated,
 )
-from usher.config import Settings
 
 router = APIRouter(tags=["auth"])
 
@@ -28,28 +31,8 @@ FORGOT_ANSWER = (
 )
 
 
-def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
-    response.set_cookie(
-        session_cookie_name(settings), token,
-        max_age=settings.session_absolute_hours * 3600,
-        httponly=True, secure=settings.is_secure, samesite="lax", path="/",
-    )
-
-
-def no_store(response: Response) -> None:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-
-
 def me_read(session: SessionDep, user: CurrentUser) -> MeRead:
-    user, org = service.me(session, user)
-    return MeRead(
-        id=user.id, first_name=user.first_name, last_name=user.last_name, email=user.email,
-        status=user.status, registered_at=user.registered_at,
-        last_activity_at=user.last_activity_at,
-        organization=OrganizationRef(id=org.id, name=org.name, slug=org.slug),
-        is_org_admin=is_org_admin(session, user),
-    )
+    return MeRead.of(service.me(session, user))
 
 
 @router.post("/auth/login", response_model=MeRead,
@@ -70,8 +53,7 @@ def logout(session: SessionDep, auth: AuthDep, settings: SettingsDep, client: Cl
            response: Response) -> None:
     """End the session server-side; the cookie is cleared too."""
     service.end_session(session, auth, client=client)
-    response.delete_cookie(session_cookie_name(settings), path="/", secure=settings.is_secure,
-                           httponly=True, samesite="lax")
+    clear_session_cookie(response, settings)
 
 
 @router.get("/me", response_model=MeRead)

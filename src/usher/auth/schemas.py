@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,6 +50,18 @@ class MeRead(BaseModel):
     last_activity_at: datetime | None
     organization: OrganizationRef
     is_org_admin: bool
+
+    @classmethod
+    def of(cls, me: Any) -> MeRead:
+        """Shape an ``auth.service.Me``."""
+        user, org = me.user, me.organization
+        return cls(
+            id=user.id, first_name=user.first_name, last_name=user.last_name, email=user.email,
+            status=user.status, registered_at=user.registered_at,
+            last_activity_at=user.last_activity_at,
+            organization=OrganizationRef(id=org.id, name=org.name, slug=org.slug),
+            is_org_admin=me.is_org_admin,
+        )
 
 
 class Message(BaseModel):

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from usher.access.service import member_scope, system_scope
+from usher.access.service import is_org_admin, member_scope, system_scope
 from usher.audit.service import record
 from usher.auth import passwords
 from usher.auth import repository as auth_repo
@@ -237,5 +237,12 @@ def _password_context(user: User, org: Organization | None) -> list[str]:
 password_context = _password_context
 
 
-def me(session: Session, actor: User) -> tuple[User, Organization]:
-    return actor, orgs_repo.get(session, member_scope(actor))
+@dataclass(frozen=True)
+class Me:
+    user: User
+    organization: Organization
+    is_org_admin: bool
+
+
+def me(session: Session, actor: User) -> Me:
+    return Me(actor, orgs_repo.get(session, member_scope(actor)), is_org_admin(session, actor))

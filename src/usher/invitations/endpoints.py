@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 
 from usher.api.deps import ClientDep, SessionDep, SettingsDep
+from usher.api.http import no_store, set_session_cookie
 from usher.auth import service as auth_service
-from usher.auth.endpoints import me_read, no_store, set_session_cookie
 from usher.auth.schemas import MeRead
 from usher.invitations import service
 from usher.users.schemas import InvitationAccept, InvitationPreviewRead
 
 router = APIRouter(tags=["invitations"])
 Token = Annotated[str, Path(min_length=1, max_length=200)]
-GONE = {404: {"description": "Unknown link"},
+GONE: dict[int | str, dict[str, Any]] = {404: {"description": "Unknown link"},
         410: {"description": "Used, expired, revoked or superseded link"}}
 
 
@@ -41,4 +41,4 @@ def accept_invitation(token: Token, body: InvitationAccept, session: SessionDep,
     session_token, _ = auth_service.start_session(session, user, client=client)
     set_session_cookie(response, settings, session_token)
     no_store(response)
-    return me_read(session, user)
+    return MeRead.of(auth_service.me(session, user))

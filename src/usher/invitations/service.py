@@ -103,7 +103,9 @@ def _pending_user(session: Session, scope: OrgScope, user_id: uuid.UUID) -> User
     if user is None:
         raise NotFound("No such user in this organization.")
     if user.status != UserStatus.pending:
-        raise Conflict(f"{user.email} has already registered; invitations only go to pending users.")
+        raise Conflict(
+            f"{user.email} has already registered; invitations only go to pending users."
+        )
     return user
 
 

@@ -15,9 +15,9 @@ from usher.errors import RateLimited
 
 class RateLimiter:
     def __init__(self, redis_url: str = "") -> None:
-        self.storage: Storage = (
-            storage_from_string(redis_url) if redis_url else MemoryStorage()
-        )
+        storage = storage_from_string(redis_url) if redis_url else MemoryStorage()
+        assert isinstance(storage, Storage), "a synchronous storage"
+        self.storage = storage
         self._strategy = MovingWindowRateLimiter(self.storage)
 
     def hit(self, rule: str, namespace: str, *keys: str | None) -> None:

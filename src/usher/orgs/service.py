@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from usher.access.service import system_scope
+from usher.access.service import member_scope, require_user_manager, system_scope
 from usher.audit.service import record
 from usher.errors import Conflict, ValidationFailed
 from usher.invitations import service as invitations
 from usher.kit.client import ClientInfo
-from usher.models import Organization, Team, User
+from usher.models import Organization, OrgUnit, Team, User
 from usher.models.invitation import InviteMethod
 from usher.models.team import ORGANIZATION_ADMIN
 from usher.orgs import repository as orgs_repo
@@ -87,3 +89,51 @@ def create_organization(
            target_id=org.id, target_label=slug, details={"admin": admin.email})
     return CreatedOrganization(organization=org, admin=admin,
                                registration_url=issued.registration_url)
+
+
+def get_organization(session: Session, actor: User) -> Organization:
+    return orgs_repo.get(session, member_scope(actor))
+
+
+def update_organization(
+    session: Session, actor: User, *, name: str | None, invitation_expiry_days: int | None,
+    client: ClientInfo,
+) -> Organization:
+    scope = require_user_manager(session, actor)
+    org = orgs_repo.get(session, scope)
+    changes: dict[str, object] = {}
+    if name is not None and name != org.name:
+        changes["name"] = [org.name, name]
+        org.name = name
+    if invitation_expiry_days is not None and invitation_expiry_days != org.invitation_expiry_days:
+        changes["invitation_expiry_days"] = [org.invitation_expiry_days, invitation_expiry_days]
+        org.invitation_expiry_days = invitation_expiry_days
+    if changes:
+        record(session, organization_id=org.id, actor=actor, action="organization.updated",
+               client=client, target_type="organization", target_id=org.id,
+               target_label=org.slug, details={"changes": changes})
+    return org
+
+
+def list_teams(session: Session, actor: User) -> Sequence[Team]:
+    return orgs_repo.list_teams(session, member_scope(actor))
+
+
+def list_org_units(session: Session, actor: User) -> Sequence[OrgUnit]:
+    return orgs_repo.list_org_units(session, member_scope(actor))
+
+
+def create_org_unit(
+    session: Session, actor: User, *, name: str, parent_id: uuid.UUID | None, client: ClientInfo
+) -> OrgUnit:
+    scope = require_user_manager(session, actor)
+    if parent_id is not None and orgs_repo.get_org_unit(session, scope, parent_id) is None:
+        raise ValidationFailed.field("parent_id", "No such organization unit.")
+    unit = OrgUnit(organization_id=scope.organization_id, name=" ".join(name.split()),
+                   parent_id=parent_id)
+    session.add(unit)
+    session.flush()
+    record(session, organization_id=scope.organization_id, actor=actor,
+           action="org_unit.created", client=client, target_type="org_unit", target_id=unit.id,
+           target_label=unit.name, details={"parent_id": str(parent_id) if parent_id else None})
+    return unit

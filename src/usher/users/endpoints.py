@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Response, status
 
 from usher.api.deps import ClientDep, CurrentUser, SessionDep
-from usher.auth.endpoints import no_store
+from usher.api.http import no_store
 from usher.invitations import service as invitations
 from usher.users import service
 from usher.users.schemas import (
@@ -22,7 +23,7 @@ from usher.users.schemas import (
 
 router = APIRouter(tags=["users"])
 
-MANAGE = {403: {"description": "Not an Organization Admin"},
+MANAGE: dict[int | str, dict[str, Any]] = {403: {"description": "Not an Organization Admin"},
           404: {"description": "No such user in your organization"}}
 
 

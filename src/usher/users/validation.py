@@ -36,8 +36,9 @@ def normalize_phone(value: str, region: str | None) -> str:
     if not phonenumbers.is_possible_number(number):
         raise ValueError("This number has the wrong length for its country.")
     if not phonenumbers.is_valid_number(number):
-        country = phonenumbers.region_code_for_country_code(number.country_code)
-        raise ValueError(f"This is not a valid phone number for {country} (+{number.country_code}).")
+        code = number.country_code or 0
+        country = phonenumbers.region_code_for_country_code(code)
+        raise ValueError(f"This is not a valid phone number for {country} (+{code}).")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
