@@ -18,6 +18,7 @@ from usher.config import Settings, get_settings
 from usher.db.engine import get_engine, session_factory
 from usher.db.migrate import is_current
 from usher.invitations.endpoints import router as invitations_router
+from usher.kit.logs import install_redaction
 from usher.kit.ratelimit import RateLimiter
 from usher.orgs.endpoints import router as orgs_router
 from usher.users.endpoints import router as users_router
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     settings = settings or get_settings()
     engine = get_engine(settings.database_url)
     limiter = RateLimiter(settings.redis_url)
+    install_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
