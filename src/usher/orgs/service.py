@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 
 from usher.access.service import member_scope, require_user_manager, system_scope
 from usher.audit.service import record
-from usher.errors import Conflict, ValidationFailed
+from usher.errors import Conflict, NotFound, ValidationFailed
 from usher.invitations import service as invitations
 from usher.kit.client import ClientInfo
 from usher.models import Organization, OrgUnit, Team, User
 from usher.models.invitation import InviteMethod
 from usher.models.team import ORGANIZATION_ADMIN
 from usher.orgs import repository as orgs_repo
+from usher.users import repository as users_repo
 from usher.users import service as users_service
 from usher.users.schemas import UserCreate
 
@@ -137,3 +138,19 @@ def create_org_unit(
            action="org_unit.created", client=client, target_type="org_unit", target_id=unit.id,
            target_label=unit.name, details={"parent_id": str(parent_id) if parent_id else None})
     return unit
+
+
+def count_organizations(session: Session) -> int:
+    return orgs_repo.count(session)
+
+
+def member_for_operator(session: Session, *, org_slug: str, email: str) -> User:
+    """The person an operator at the command line acts as. Deciding nothing: the services
+    then apply that person's rights, as they do for the API."""
+    org = orgs_repo.get_by_slug(session, org_slug)
+    if org is None:
+        raise NotFound(f"No organization with the slug {org_slug.strip().lower()!r}.")
+    user = users_repo.find_by_email(session, system_scope(org.id), email)
+    if user is None:
+        raise NotFound(f"No user with the email {email.strip()} in the organization {org.slug!r}.")
+    return user
