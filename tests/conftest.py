@@ -33,14 +33,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
     if skipped:
         if reporter:
-            reporter.write_line(f"USHER_TEST_NO_SKIP: {skipped} test(s) skipped; failing the run",
-                                red=True)
+            reporter.write_line(
+                f"USHER_TEST_NO_SKIP: {skipped} test(s) skipped; failing the run", red=True
+            )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_report_header() -> str:
-    backend = make_url(normalize_url(TEST_DATABASE_URL)).get_backend_name() \
-        if TEST_DATABASE_URL else "sqlite"
+    backend = (
+        make_url(normalize_url(TEST_DATABASE_URL)).get_backend_name()
+        if TEST_DATABASE_URL
+        else "sqlite"
+    )
     return f"usher test database: {backend}"
 
 
@@ -90,6 +94,7 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
         else:
+            conn.execute(text("UPDATE org_units SET parent_id = NULL"))  # a self-reference
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
 

@@ -22,8 +22,9 @@ def test_readyz_is_503_when_migrations_are_pending(tmp_path: object) -> None:
     from usher.config import Settings
 
     var = Path(str(tmp_path)) / "var"
-    settings = Settings(env="test", var_dir=var, secret_key="k",
-                        database_url=f"sqlite:///{var / 'empty.db'}")
+    settings = Settings(
+        env="test", var_dir=var, secret_key="k", database_url=f"sqlite:///{var / 'empty.db'}"
+    )
     with TestClient(create_app(settings)) as c:
         r = c.get("/readyz")
     assert r.status_code == 503

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from usher import __version__
 from usher.api import problems
+from usher.audit.endpoints import router as audit_router
 from usher.auth.endpoints import router as auth_router
 from usher.config import Settings, get_settings
 from usher.db.engine import get_engine, session_factory
@@ -46,8 +47,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
             from usher.mail.worker import MailWorker
 
             worker = MailWorker(app.state.session_factory, settings)
-            thread = threading.Thread(target=worker.run_forever, args=(stop,),
-                                      name="usher-mail-worker", daemon=True)
+            thread = threading.Thread(
+                target=worker.run_forever, args=(stop,), name="usher-mail-worker", daemon=True
+            )
             thread.start()
         yield
         stop.set()
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     api.include_router(users_router)
     api.include_router(invitations_router)
     api.include_router(orgs_router)
+    api.include_router(audit_router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"], include_in_schema=True)

@@ -60,6 +60,10 @@ class EmailTaken(Conflict):
     code = "email_taken"
 
 
+class LastAdmin(Conflict):
+    code = "last_admin"
+
+
 class InvitationGone(UsherError):
     status, code, title = 410, "invitation_gone", "Invitation no longer valid"
 

@@ -15,8 +15,13 @@ from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwr
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 
@@ -41,8 +46,9 @@ def settings_overrides(live_port: int) -> dict[str, object]:
 @pytest.fixture
 def live_server(app: FastAPI, live_port: int) -> Iterator[str]:
     """The test app on a real socket; the base URL of every mailed link points here."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=live_port,
-                                           log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=live_port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

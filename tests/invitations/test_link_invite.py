@@ -11,8 +11,13 @@ from tests.fixtures.factories import PASSWORD, Factory, SignedIn, invite, token_
 
 
 def test_link_invite_registers_and_signs_in(admin: SignedIn, factory: Factory) -> None:
-    r = invite(admin.client, first_name="Grace", last_name="Hopper", email="Grace@Acme.io",
-               invite_method="link")
+    r = invite(
+        admin.client,
+        first_name="Grace",
+        last_name="Hopper",
+        email="Grace@Acme.io",
+        invite_method="link",
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["status"] == "pending"
@@ -27,8 +32,11 @@ def test_link_invite_registers_and_signs_in(admin: SignedIn, factory: Factory) -
     preview = newcomer.get(f"/api/v1/invitations/{token}")
     assert preview.status_code == 200
     assert preview.json() == {
-        "first_name": "Grace", "last_name": "Hopper", "email": "Grace@acme.io",
-        "organization": "Acme Corp", "organization_slug": "acme-corp",
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "email": "Grace@acme.io",
+        "organization": "Acme Corp",
+        "organization_slug": "acme-corp",
         "expires_at": preview.json()["expires_at"],
     }
     assert preview.headers["referrer-policy"] == "no-referrer"
@@ -42,8 +50,10 @@ def test_link_invite_registers_and_signs_in(admin: SignedIn, factory: Factory) -
     assert accepted.headers["cache-control"] == "no-store"
 
     later = factory.new_client()
-    login = later.post("/api/v1/auth/login", json={
-        "organization": "acme-corp", "email": "grace@acme.io", "password": PASSWORD})
+    login = later.post(
+        "/api/v1/auth/login",
+        json={"organization": "acme-corp", "email": "grace@acme.io", "password": PASSWORD},
+    )
     assert login.status_code == 200, login.text
     me = later.get("/api/v1/me").json()
     assert me["status"] == "active"
@@ -66,8 +76,9 @@ def test_invitation_expiry_follows_the_organization_setting(admin: SignedIn) -> 
 
 
 def test_email_invite_goes_to_personal_email_else_organizational(admin: SignedIn) -> None:
-    personal = invite(admin.client, email="p@acme.io", personal_email="p@home.example",
-                      invite_method="email").json()
+    personal = invite(
+        admin.client, email="p@acme.io", personal_email="p@home.example", invite_method="email"
+    ).json()
     assert personal["invitation"]["sent_to"] == "p@home.example"
     assert personal["invitation"]["delivery"]["state"] == "queued"
     assert personal["registration_url"] is None

@@ -25,10 +25,14 @@ def _snapshot(app: FastAPI, email: str) -> dict[str, Any]:
         invitations = s.scalars(
             select(Invitation).where(Invitation.user_id == user.id).order_by(Invitation.created_at)
         ).all()
-        accepted = s.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "invitation.accepted"))
+        accepted = s.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "invitation.accepted")
+        )
         return {
-            "status": user.status, "password_hash": user.password_hash,
+            "status": user.status,
+            "password_hash": user.password_hash,
             "registered_at": user.registered_at,
             "invitations": [(i.accepted_at, i.revoked_at, i.superseded_at) for i in invitations],
             "accepted_events": accepted,
@@ -36,8 +40,9 @@ def _snapshot(app: FastAPI, email: str) -> dict[str, Any]:
 
 
 def _accept(factory: Factory, token: str, password: str = PASSWORD) -> Any:
-    return factory.new_client().post(f"/api/v1/invitations/{token}/accept",
-                                     json={"password": password})
+    return factory.new_client().post(
+        f"/api/v1/invitations/{token}/accept", json={"password": password}
+    )
 
 
 @pytest.fixture
@@ -47,8 +52,9 @@ def pending(admin: SignedIn) -> dict[str, Any]:
     return r.json()
 
 
-def test_a_used_link_cannot_be_used_again(app: FastAPI, factory: Factory,
-                                          pending: dict[str, Any]) -> None:
+def test_a_used_link_cannot_be_used_again(
+    app: FastAPI, factory: Factory, pending: dict[str, Any]
+) -> None:
     token = token_of(pending["registration_url"])
     assert _accept(factory, token).status_code == 200
     before = _snapshot(app, "grace@acme.io")
@@ -60,8 +66,9 @@ def test_a_used_link_cannot_be_used_again(app: FastAPI, factory: Factory,
     assert _snapshot(app, "grace@acme.io") == before
 
 
-def test_an_expired_link_is_refused(app: FastAPI, factory: Factory,
-                                    pending: dict[str, Any]) -> None:
+def test_an_expired_link_is_refused(
+    app: FastAPI, factory: Factory, pending: dict[str, Any]
+) -> None:
     with db_session(app) as s:
         for inv in s.scalars(select(Invitation)):
             inv.expires_at = clock.now() - timedelta(seconds=1)
@@ -78,8 +85,9 @@ def test_an_expired_link_is_refused(app: FastAPI, factory: Factory,
 def test_a_revoked_link_is_refused_and_the_user_stays_pending(
     app: FastAPI, admin: SignedIn, factory: Factory, pending: dict[str, Any]
 ) -> None:
-    r = admin.client.post(f"/api/v1/users/{pending['id']}/invitation/revoke",
-                          json={"delete_user": False})
+    r = admin.client.post(
+        f"/api/v1/users/{pending['id']}/invitation/revoke", json={"delete_user": False}
+    )
     assert r.status_code == 204
     before = _snapshot(app, "grace@acme.io")
     assert _accept(factory, token_of(pending["registration_url"])).status_code == 410
@@ -92,8 +100,9 @@ def test_a_revoked_link_is_refused_and_the_user_stays_pending(
 def test_revoking_with_delete_removes_the_pending_user(
     admin: SignedIn, factory: Factory, pending: dict[str, Any]
 ) -> None:
-    r = admin.client.post(f"/api/v1/users/{pending['id']}/invitation/revoke",
-                          json={"delete_user": True})
+    r = admin.client.post(
+        f"/api/v1/users/{pending['id']}/invitation/revoke", json={"delete_user": True}
+    )
     assert r.status_code == 204
     assert admin.client.get(f"/api/v1/users/{pending['id']}").status_code == 404
     assert _accept(factory, token_of(pending["registration_url"])).status_code == 404
@@ -156,8 +165,9 @@ def test_concurrent_accepts_of_one_token_let_exactly_one_through(
 
     def attempt(i: int) -> None:
         barrier.wait()
-        r = clients[i].post(f"/api/v1/invitations/{token}/accept",
-                            json={"password": f"{PASSWORD} {i} unique"})
+        r = clients[i].post(
+            f"/api/v1/invitations/{token}/accept", json={"password": f"{PASSWORD} {i} unique"}
+        )
         results.append(r.status_code)
 
     threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(clients))]

@@ -18,10 +18,19 @@ def test_profile_fields_are_stored_normalized(admin: SignedIn) -> None:
     teams = admin.client.get("/api/v1/teams").json()
     org_admin = next(t for t in teams if t["key"] == "organization_admin")
     assert org_admin["description"]
-    r = invite(admin.client, first_name="  Grace ", last_name="Hopper", gender="female",
-               birthday="1906-12-09", email="grace@ACME.io", phone="(202) 555-0143",
-               phone_region="us", org_unit_id=unit["id"], position="Rear Admiral",
-               team_ids=[org_admin["id"]])
+    r = invite(
+        admin.client,
+        first_name="  Grace ",
+        last_name="Hopper",
+        gender="female",
+        birthday="1906-12-09",
+        email="grace@ACME.io",
+        phone="(202) 555-0143",
+        phone_region="us",
+        org_unit_id=unit["id"],
+        position="Rear Admiral",
+        team_ids=[org_admin["id"]],
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["first_name"] == "Grace"
@@ -79,8 +88,9 @@ def test_unknown_team_or_unit_is_422(admin: SignedIn) -> None:
 
 
 def test_malformed_json_is_a_4xx_problem(admin: SignedIn) -> None:
-    r = admin.client.post("/api/v1/users", content=b"{not json",
-                          headers={"content-type": "application/json"})
+    r = admin.client.post(
+        "/api/v1/users", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert 400 <= r.status_code < 500
     assert r.headers["content-type"].startswith("application/problem+json")
 
@@ -96,8 +106,14 @@ def test_inviting_an_existing_email_in_any_case_is_409(admin: SignedIn) -> None:
 def test_concurrent_invites_of_one_email_create_exactly_one_user(
     app: FastAPI, admin: SignedIn, factory: Factory
 ) -> None:
-    spellings = ["grace@acme.io", "GRACE@acme.io", "Grace@Acme.io", "grace@ACME.IO",
-                 "gRaCe@acme.io", "GRACE@ACME.IO"]
+    spellings = [
+        "grace@acme.io",
+        "GRACE@acme.io",
+        "Grace@Acme.io",
+        "grace@ACME.IO",
+        "gRaCe@acme.io",
+        "GRACE@ACME.IO",
+    ]
     # Each thread signs in through its own client so the requests really run side by side.
     clients = [factory.new_client() for _ in spellings]
     for c in clients:
@@ -116,8 +132,9 @@ def test_concurrent_invites_of_one_email_create_exactly_one_user(
         t.join(timeout=60)
     assert sorted(statuses) == [201] + [409] * (len(spellings) - 1)
     with db_session(app) as s:
-        count = s.scalar(select(func.count()).select_from(User).where(
-            func.lower(User.email) == "grace@acme.io"))
+        count = s.scalar(
+            select(func.count()).select_from(User).where(func.lower(User.email) == "grace@acme.io")
+        )
     assert count == 1
 
 

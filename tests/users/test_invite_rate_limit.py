@@ -23,5 +23,6 @@ def test_invites_over_the_limit_get_429_with_retry_after(app: FastAPI, admin: Si
     assert r.json()["code"] == "rate_limited"
     assert int(r.headers["retry-after"]) >= 1
     with db_session(app) as s:
-        assert s.scalar(select(func.count()).select_from(User).where(
-            User.email == "u3@acme.io")) == 0
+        assert (
+            s.scalar(select(func.count()).select_from(User).where(User.email == "u3@acme.io")) == 0
+        )

@@ -10,8 +10,11 @@ from fastapi.testclient import TestClient
 from tests.fixtures.factories import Factory, SignedIn, invite
 
 MANAGING = [
-    ("post", "/api/v1/users", {"first_name": "X", "last_name": "Y", "email": "x@acme.io",
-                               "invite_method": "link"}),
+    (
+        "post",
+        "/api/v1/users",
+        {"first_name": "X", "last_name": "Y", "email": "x@acme.io", "invite_method": "link"},
+    ),
     ("get", "/api/v1/users/{id}", None),
     ("post", "/api/v1/users/{id}/invitation/resend", None),
     ("post", "/api/v1/users/{id}/invitation/link", None),
@@ -22,13 +25,17 @@ MANAGING = [
 
 
 def _call(client: TestClient, method: str, path: str, body: Any) -> Any:
-    return client.request(method, path, json=body) if body is not None else \
-        client.request(method, path)
+    return (
+        client.request(method, path, json=body)
+        if body is not None
+        else client.request(method, path)
+    )
 
 
 @pytest.mark.parametrize(("method", "path", "body"), MANAGING)
-def test_a_member_gets_403(admin: SignedIn, factory: Factory, method: str, path: str,
-                           body: Any) -> None:
+def test_a_member_gets_403(
+    admin: SignedIn, factory: Factory, method: str, path: str, body: Any
+) -> None:
     member = factory.member(admin)
     pending = invite(admin.client, email="pending@acme.io").json()
     r = _call(member.client, method, path.format(id=pending["id"]), body)
@@ -39,10 +46,10 @@ def test_a_member_gets_403(admin: SignedIn, factory: Factory, method: str, path:
     assert shown["invitation"]["id"] == pending["invitation"]["id"]
 
 
-@pytest.mark.parametrize(("method", "path", "body"),
-                         [m for m in MANAGING if "{id}" in m[1]])
-def test_ids_from_another_organization_are_404(admin: SignedIn, factory: Factory, method: str,
-                                               path: str, body: Any) -> None:
+@pytest.mark.parametrize(("method", "path", "body"), [m for m in MANAGING if "{id}" in m[1]])
+def test_ids_from_another_organization_are_404(
+    admin: SignedIn, factory: Factory, method: str, path: str, body: Any
+) -> None:
     other = factory.admin(name="Globex", email="hank@globex.io")
     theirs = invite(other.client, email="pending@globex.io").json()
     r = _call(admin.client, method, path.format(id=theirs["id"]), body)
@@ -51,8 +58,9 @@ def test_ids_from_another_organization_are_404(admin: SignedIn, factory: Factory
 
 
 @pytest.mark.parametrize(("method", "path", "body"), MANAGING)
-def test_without_credentials_it_is_401(client: TestClient, method: str, path: str,
-                                       body: Any) -> None:
+def test_without_credentials_it_is_401(
+    client: TestClient, method: str, path: str, body: Any
+) -> None:
     r = _call(client, method, path.format(id="00000000-0000-0000-0000-000000000001"), body)
     assert r.status_code == 401
     assert r.json()["code"] == "not_authenticated"

@@ -10,15 +10,24 @@ from usher.config import Settings
 
 def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
     response.set_cookie(
-        session_cookie_name(settings), token,
+        session_cookie_name(settings),
+        token,
         max_age=settings.session_absolute_hours * 3600,
-        httponly=True, secure=settings.is_secure, samesite="lax", path="/",
+        httponly=True,
+        secure=settings.is_secure,
+        samesite="lax",
+        path="/",
     )
 
 
 def clear_session_cookie(response: Response, settings: Settings) -> None:
-    response.delete_cookie(session_cookie_name(settings), path="/", secure=settings.is_secure,
-                           httponly=True, samesite="lax")
+    response.delete_cookie(
+        session_cookie_name(settings),
+        path="/",
+        secure=settings.is_secure,
+        httponly=True,
+        samesite="lax",
+    )
 
 
 def no_store(response: Response) -> None:

@@ -18,8 +18,13 @@ TYPE_BASE = "https://usher.dev/problems/"
 
 
 def problem(
-    status: int, code: str, title: str, detail: str, *,
-    errors: dict[str, list[str]] | None = None, headers: dict[str, str] | None = None,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
@@ -47,8 +52,15 @@ def _clean_message(message: str) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(UsherError)
     async def _usher_error(_request: Request, exc: UsherError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.title, exc.message, errors=exc.errors,
-                       headers=exc.headers, **exc.extra)
+        return problem(
+            exc.status,
+            exc.code,
+            exc.title,
+            exc.message,
+            errors=exc.errors,
+            headers=exc.headers,
+            **exc.extra,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -58,17 +70,31 @@ def install(app: FastAPI) -> None:
                 _clean_message(str(err.get("msg", "Invalid value.")))
             )
         summary = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
-        return problem(422, "validation_failed", "Validation failed",
-                       f"Fix these fields and try again. {summary}", errors=errors)
+        return problem(
+            422,
+            "validation_failed",
+            "Validation failed",
+            f"Fix these fields and try again. {summary}",
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem(exc.status_code, code, str(exc.detail), str(exc.detail),
-                       headers=getattr(exc, "headers", None))
+        return problem(
+            exc.status_code,
+            code,
+            str(exc.detail),
+            str(exc.detail),
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
-        return problem(500, "internal_error", "Internal error",
-                       "Something went wrong on our side. It has been logged.")
+        return problem(
+            500,
+            "internal_error",
+            "Internal error",
+            "Something went wrong on our side. It has been logged.",
+        )

@@ -7,7 +7,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from usher.access.scope import OrgScope
+from usher.access.service import require_user_manager
+from usher.audit import repository as audit_repo
+from usher.audit.repository import AuditFilters as AuditFilters
 from usher.kit.client import ClientInfo
+from usher.kit.pagination import decode_cursor, encode_cursor
 from usher.models import AuditEvent, User
 
 
@@ -43,3 +48,17 @@ def record(
     )
     session.add(event)
     return event
+
+
+def list_events(
+    session: Session, actor: User, *, filters: AuditFilters, cursor: str | None, limit: int
+) -> tuple[list[AuditEvent], str | None]:
+    """The organization's audit log, newest first; Organization Admins only (for now)."""
+    scope = require_user_manager(session, actor)
+    after = decode_cursor(cursor, sort="created_at", descending=True) if cursor else None
+    rows, next_cursor = audit_repo.list_events(session, scope, filters, after=after, limit=limit)
+    return rows, encode_cursor(next_cursor) if next_cursor else None
+
+
+def trail_for(session: Session, scope: OrgScope, target_id: uuid.UUID) -> list[AuditEvent]:
+    return audit_repo.trail_for(session, scope, str(target_id))

@@ -15,8 +15,10 @@ from usher.users.schemas import InvitationAccept, InvitationPreviewRead
 
 router = APIRouter(tags=["invitations"])
 Token = Annotated[str, Path(min_length=1, max_length=200)]
-GONE: dict[int | str, dict[str, Any]] = {404: {"description": "Unknown link"},
-        410: {"description": "Used, expired, revoked or superseded link"}}
+GONE: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown link"},
+    410: {"description": "Used, expired, revoked or superseded link"},
+}
 
 
 @router.get("/invitations/{token}", response_model=InvitationPreviewRead, responses=GONE)
@@ -26,16 +28,28 @@ def get_invitation(token: Token, session: SessionDep, response: Response) -> Inv
     no_store(response)
     p = service.preview(session, token)
     return InvitationPreviewRead(
-        first_name=p.first_name, last_name=p.last_name, email=p.email,
-        organization=p.organization_name, organization_slug=p.organization_slug,
+        first_name=p.first_name,
+        last_name=p.last_name,
+        email=p.email,
+        organization=p.organization_name,
+        organization_slug=p.organization_slug,
         expires_at=p.expires_at,
     )
 
 
-@router.post("/invitations/{token}/accept", response_model=MeRead,
-             responses={**GONE, 422: {"description": "Password refused, with the reason"}})
-def accept_invitation(token: Token, body: InvitationAccept, session: SessionDep,
-                      settings: SettingsDep, client: ClientDep, response: Response) -> MeRead:
+@router.post(
+    "/invitations/{token}/accept",
+    response_model=MeRead,
+    responses={**GONE, 422: {"description": "Password refused, with the reason"}},
+)
+def accept_invitation(
+    token: Token,
+    body: InvitationAccept,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    response: Response,
+) -> MeRead:
     """Set a password; the user becomes active and is signed in. The link is used up."""
     user = service.accept(session, token=token, password=body.password, client=client)
     session_token, _ = auth_service.start_session(session, user, client=client)

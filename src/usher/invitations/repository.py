@@ -35,8 +35,7 @@ def latest_for_user(
     row = session.execute(
         select(Invitation, OutboxMessage)
         .outerjoin(OutboxMessage, OutboxMessage.id == Invitation.outbox_message_id)
-        .where(Invitation.organization_id == scope.organization_id,
-               Invitation.user_id == user_id)
+        .where(Invitation.organization_id == scope.organization_id, Invitation.user_id == user_id)
         .order_by(Invitation.created_at.desc())
         .limit(1)
     ).first()

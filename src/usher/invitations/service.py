@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -86,10 +87,18 @@ def issue(
     if method == InviteMethod.email:
         to = user.personal_email or user.email
         message = outbox.enqueue_template(
-            session, organization_id=org.id, kind="invitation", to=to, template="invitation",
-            context={"user": user, "organization": org, "url": url,
-                     "expires_at": invitation.expires_at,
-                     "inviter_name": invited_by.full_name if invited_by else None},
+            session,
+            organization_id=org.id,
+            kind="invitation",
+            to=to,
+            template="invitation",
+            context={
+                "user": user,
+                "organization": org,
+                "url": url,
+                "expires_at": invitation.expires_at,
+                "inviter_name": invited_by.full_name if invited_by else None,
+            },
         )
         invitation.sent_to = to
         invitation.outbox_message_id = message.id
@@ -116,9 +125,15 @@ def resend(
     scope = require_user_manager(session, actor)
     user = _pending_user(session, scope, user_id)
     issued = issue(session, scope=scope, user=user, method=InviteMethod.email, invited_by=actor)
-    record(session, organization_id=scope.organization_id, actor=actor,
-           action="invitation.resent", client=client, target=user,
-           details={"sent_to": issued.invitation.sent_to})
+    record(
+        session,
+        organization_id=scope.organization_id,
+        actor=actor,
+        action="invitation.resent",
+        client=client,
+        target=user,
+        details={"sent_to": issued.invitation.sent_to},
+    )
     return issued
 
 
@@ -129,8 +144,14 @@ def regenerate_link(
     scope = require_user_manager(session, actor)
     user = _pending_user(session, scope, user_id)
     issued = issue(session, scope=scope, user=user, method=InviteMethod.link, invited_by=actor)
-    record(session, organization_id=scope.organization_id, actor=actor,
-           action="invitation.link_regenerated", client=client, target=user)
+    record(
+        session,
+        organization_id=scope.organization_id,
+        actor=actor,
+        action="invitation.link_regenerated",
+        client=client,
+        target=user,
+    )
     return issued
 
 
@@ -140,20 +161,38 @@ def revoke(
     """Kill the user's open link; keep the pending user or delete them, as the caller says."""
     scope = require_user_manager(session, actor)
     user = _pending_user(session, scope, user_id)
+    open_invitations = revoke_open(session, scope, user)
+    record(
+        session,
+        organization_id=scope.organization_id,
+        actor=actor,
+        action="invitation.revoked",
+        client=client,
+        target=user,
+        details={"delete_user": delete_user, "revoked": len(open_invitations)},
+    )
+    if delete_user:
+        record(
+            session,
+            organization_id=scope.organization_id,
+            actor=actor,
+            action="user.deleted",
+            client=client,
+            target=user,
+            details={"reason": "invitation revoked"},
+        )
+        session.delete(user)
+    session.flush()
+
+
+def revoke_open(session: Session, scope: OrgScope, user: User) -> Sequence[Invitation]:
+    """Kill every open link of the user; mail not yet sent with one is cancelled."""
     now = clock.now()
     open_invitations = inv_repo.open_for_user(session, scope, user.id)
     for invitation in open_invitations:
         invitation.revoked_at = now
         outbox.cancel(session, invitation.outbox_message_id)
-    record(session, organization_id=scope.organization_id, actor=actor,
-           action="invitation.revoked", client=client, target=user,
-           details={"delete_user": delete_user, "revoked": len(open_invitations)})
-    if delete_user:
-        record(session, organization_id=scope.organization_id, actor=actor,
-               action="user.deleted", client=client, target=user,
-               details={"reason": "invitation revoked"})
-        session.delete(user)
-    session.flush()
+    return open_invitations
 
 
 def status_of(session: Session, scope: OrgScope, user_id: uuid.UUID) -> InvitationStatus | None:
@@ -197,8 +236,11 @@ def preview(session: Session, token: str) -> InvitationPreview:
     """What the registration page shows; reading it does not use up the link."""
     _invitation, user, org = _open_invitation(session, token)
     return InvitationPreview(
-        first_name=user.first_name, last_name=user.last_name, email=user.email,
-        organization_name=org.name, organization_slug=org.slug,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        email=user.email,
+        organization_name=org.name,
+        organization_slug=org.slug,
         expires_at=_invitation.expires_at,
     )
 
@@ -211,15 +253,24 @@ def accept(session: Session, *, token: str, password: str, client: ClientInfo) -
     now = clock.now()
     if not inv_repo.consume(session, invitation.id, now):
         session.refresh(invitation)
-        raise InvitationGone(_GONE_MESSAGES.get(invitation.state(now), _GONE_MESSAGES["accepted"]),
-                             reason=invitation.state(now))
+        raise InvitationGone(
+            _GONE_MESSAGES.get(invitation.state(now), _GONE_MESSAGES["accepted"]),
+            reason=invitation.state(now),
+        )
     session.refresh(user)
     if user.status != UserStatus.pending:
         raise InvitationGone(_GONE_MESSAGES["accepted"], reason="accepted")
     user.status = UserStatus.active
     user.password_hash = password_hash
     user.registered_at = now
-    record(session, organization_id=org.id, actor=user, action="invitation.accepted",
-           client=client, target=user, details={"method": invitation.method.value})
+    record(
+        session,
+        organization_id=org.id,
+        actor=user,
+        action="invitation.accepted",
+        client=client,
+        target=user,
+        details={"method": invitation.method.value},
+    )
     session.flush()
     return user

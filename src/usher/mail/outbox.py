@@ -48,8 +48,12 @@ def enqueue_template(
 ) -> OutboxMessage:
     subject, text, html = render(template, context)
     message = OutboxMessage(
-        organization_id=organization_id, kind=kind, recipient=to, subject=subject,
-        body_text=text, body_html=html,
+        organization_id=organization_id,
+        kind=kind,
+        recipient=to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
     )
     session.add(message)
     session.flush()

@@ -14,9 +14,7 @@ ORGANIZATION_ADMIN = "organization_admin"
 
 class Team(IdMixin, CreatedMixin, Base):
     __tablename__ = "teams"
-    __table_args__ = (
-        Index("uq_teams_organization_id_key", "organization_id", "key", unique=True),
-    )
+    __table_args__ = (Index("uq_teams_organization_id_key", "organization_id", "key", unique=True),)
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
@@ -31,8 +29,9 @@ class Team(IdMixin, CreatedMixin, Base):
         return self.key is not None
 
 
-Index("uq_teams_organization_id_name_lower", Team.organization_id, func.lower(Team.name),
-      unique=True)
+Index(
+    "uq_teams_organization_id_name_lower", Team.organization_id, func.lower(Team.name), unique=True
+)
 
 
 class TeamMember(CreatedMixin, Base):

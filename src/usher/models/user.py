@@ -6,8 +6,8 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, String, Text, event, func
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from usher.db.base import Base, CreatedMixin, IdMixin
 
@@ -55,6 +55,14 @@ class User(IdMixin, CreatedMixin, Base):
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Derived columns, kept by the mapper events below; they serve search and sort by index.
+    # search_text: case-folded "first last", emails and phone digits, separated by \x1f so
+    # that no query can match across two fields.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    sort_name: Mapped[str] = mapped_column(String(210), default="")
+    # The SQLite full-text table is keyed by this 64-bit number (FTS5 needs an integer key
+    # that VACUUM cannot renumber); PostgreSQL searches search_text with pg_trgm instead.
+    search_key: Mapped[int] = mapped_column(BigInteger)
 
     @property
     def full_name(self) -> str:
@@ -66,5 +74,49 @@ class User(IdMixin, CreatedMixin, Base):
 
 
 # Organizational email is unique per organization whatever its letter case.
-Index("uq_users_organization_id_email_lower", User.organization_id, func.lower(User.email),
-      unique=True)
+Index(
+    "uq_users_organization_id_email_lower",
+    User.organization_id,
+    func.lower(User.email),
+    unique=True,
+)
+
+
+SEARCH_SEPARATOR = "\x1f"
+
+
+def search_text_of(
+    first_name: str, last_name: str, email: str, personal_email: str | None, phone: str | None
+) -> str:
+    digits = "".join(ch for ch in (phone or "") if ch.isdigit())
+    parts = [f"{first_name} {last_name}", email, personal_email or "", digits]
+    return SEARCH_SEPARATOR.join(p.casefold() for p in parts)
+
+
+def sort_name_of(first_name: str, last_name: str) -> str:
+    return f"{first_name} {last_name}".casefold()[:210]
+
+
+def search_key_of(user_id: uuid.UUID) -> int:
+    return int.from_bytes(user_id.bytes[:8], "big", signed=True)
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _derive_search_columns(_mapper: Mapper[User], _conn: object, user: User) -> None:
+    if user.id is None:
+        user.id = uuid.uuid4()
+    user.search_text = search_text_of(
+        user.first_name, user.last_name, user.email, user.personal_email, user.phone
+    )
+    user.sort_name = sort_name_of(user.first_name, user.last_name)
+    user.search_key = search_key_of(user.id)
+
+
+Index("uq_users_search_key", User.search_key, unique=True)
+# Keyset pagination: one index per sort order, the id as tie-breaker.
+Index("ix_users_org_sort_name", User.organization_id, User.sort_name, User.id)
+Index("ix_users_org_email_lower_id", User.organization_id, func.lower(User.email), User.id)
+Index("ix_users_org_registered_at", User.organization_id, User.registered_at, User.id)
+Index("ix_users_org_last_activity_at", User.organization_id, User.last_activity_at, User.id)
+Index("ix_users_org_created_at", User.organization_id, User.created_at, User.id)

@@ -28,14 +28,16 @@ def count(session: Session) -> int:
 
 def get_org_unit(session: Session, scope: OrgScope, unit_id: uuid.UUID) -> OrgUnit | None:
     return session.scalar(
-        select(OrgUnit).where(OrgUnit.id == unit_id,
-                              OrgUnit.organization_id == scope.organization_id)
+        select(OrgUnit).where(
+            OrgUnit.id == unit_id, OrgUnit.organization_id == scope.organization_id
+        )
     )
 
 
 def list_org_units(session: Session, scope: OrgScope) -> Sequence[OrgUnit]:
     return session.scalars(
-        select(OrgUnit).where(OrgUnit.organization_id == scope.organization_id)
+        select(OrgUnit)
+        .where(OrgUnit.organization_id == scope.organization_id)
         .order_by(OrgUnit.name)
     ).all()
 
@@ -56,6 +58,17 @@ def get_teams(session: Session, scope: OrgScope, ids: Sequence[uuid.UUID]) -> Se
 
 def list_teams(session: Session, scope: OrgScope) -> Sequence[Team]:
     return session.scalars(
-        select(Team).where(Team.organization_id == scope.organization_id)
+        select(Team)
+        .where(Team.organization_id == scope.organization_id)
         .order_by(Team.key.is_(None), Team.name)
     ).all()
+
+
+def lock(session: Session, scope: OrgScope) -> Organization:
+    """Serialize changes that must see a stable set of admins (PostgreSQL row lock; SQLite
+    transactions are serialized already)."""
+    org = session.scalar(
+        select(Organization).where(Organization.id == scope.organization_id).with_for_update()
+    )
+    assert org is not None
+    return org

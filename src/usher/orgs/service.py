@@ -64,10 +64,14 @@ def create_organization(
             "slug", "Use 1 to 63 lower-case letters, digits and inner hyphens."
         )
     if orgs_repo.get_by_slug(session, slug) is not None:
-        raise Conflict(f"An organization with the slug {slug!r} already exists.",
-                       errors={"slug": ["This slug is taken."]})
+        raise Conflict(
+            f"An organization with the slug {slug!r} already exists.",
+            errors={"slug": ["This slug is taken."]},
+        )
     admin_data = UserCreate(
-        first_name=admin_first_name, last_name=admin_last_name, email=admin_email,
+        first_name=admin_first_name,
+        last_name=admin_last_name,
+        email=admin_email,
         invite_method=InviteMethod.link,
     )
     org = Organization(name=name, slug=slug)
@@ -83,13 +87,24 @@ def create_organization(
     admin = users_service.create_pending_user(
         session, scope, data=admin_data, invited_by=None, teams=[teams[ORGANIZATION_ADMIN]]
     )
-    issued = invitations.issue(session, scope=scope, user=admin, method=InviteMethod.link,
-                               invited_by=None)
-    record(session, organization_id=org.id, actor=None, actor_label="system",
-           action="organization.created", client=client, target_type="organization",
-           target_id=org.id, target_label=slug, details={"admin": admin.email})
-    return CreatedOrganization(organization=org, admin=admin,
-                               registration_url=issued.registration_url)
+    issued = invitations.issue(
+        session, scope=scope, user=admin, method=InviteMethod.link, invited_by=None
+    )
+    record(
+        session,
+        organization_id=org.id,
+        actor=None,
+        actor_label="system",
+        action="organization.created",
+        client=client,
+        target_type="organization",
+        target_id=org.id,
+        target_label=slug,
+        details={"admin": admin.email},
+    )
+    return CreatedOrganization(
+        organization=org, admin=admin, registration_url=issued.registration_url
+    )
 
 
 def get_organization(session: Session, actor: User) -> Organization:
@@ -97,7 +112,11 @@ def get_organization(session: Session, actor: User) -> Organization:
 
 
 def update_organization(
-    session: Session, actor: User, *, name: str | None, invitation_expiry_days: int | None,
+    session: Session,
+    actor: User,
+    *,
+    name: str | None,
+    invitation_expiry_days: int | None,
     client: ClientInfo,
 ) -> Organization:
     scope = require_user_manager(session, actor)
@@ -110,9 +129,17 @@ def update_organization(
         changes["invitation_expiry_days"] = [org.invitation_expiry_days, invitation_expiry_days]
         org.invitation_expiry_days = invitation_expiry_days
     if changes:
-        record(session, organization_id=org.id, actor=actor, action="organization.updated",
-               client=client, target_type="organization", target_id=org.id,
-               target_label=org.slug, details={"changes": changes})
+        record(
+            session,
+            organization_id=org.id,
+            actor=actor,
+            action="organization.updated",
+            client=client,
+            target_type="organization",
+            target_id=org.id,
+            target_label=org.slug,
+            details={"changes": changes},
+        )
     return org
 
 
@@ -130,13 +157,22 @@ def create_org_unit(
     scope = require_user_manager(session, actor)
     if parent_id is not None and orgs_repo.get_org_unit(session, scope, parent_id) is None:
         raise ValidationFailed.field("parent_id", "No such organization unit.")
-    unit = OrgUnit(organization_id=scope.organization_id, name=" ".join(name.split()),
-                   parent_id=parent_id)
+    unit = OrgUnit(
+        organization_id=scope.organization_id, name=" ".join(name.split()), parent_id=parent_id
+    )
     session.add(unit)
     session.flush()
-    record(session, organization_id=scope.organization_id, actor=actor,
-           action="org_unit.created", client=client, target_type="org_unit", target_id=unit.id,
-           target_label=unit.name, details={"parent_id": str(parent_id) if parent_id else None})
+    record(
+        session,
+        organization_id=scope.organization_id,
+        actor=actor,
+        action="org_unit.created",
+        client=client,
+        target_type="org_unit",
+        target_id=unit.id,
+        target_label=unit.name,
+        details={"parent_id": str(parent_id) if parent_id else None},
+    )
     return unit
 
 

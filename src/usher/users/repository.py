@@ -40,3 +40,24 @@ def add_to_teams(session: Session, user: User, teams: Sequence[Team]) -> None:
     for team in teams:
         assert team.organization_id == user.organization_id
         session.add(TeamMember(team_id=team.id, user_id=user.id))
+
+
+def count_active_org_admins(session: Session, scope: OrgScope) -> int:
+    from usher.models.team import ORGANIZATION_ADMIN
+    from usher.models.user import UserStatus
+
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(User.id)))
+            .select_from(User)
+            .join(TeamMember, TeamMember.user_id == User.id)
+            .join(Team, Team.id == TeamMember.team_id)
+            .where(
+                User.organization_id == scope.organization_id,
+                User.status == UserStatus.active,
+                Team.organization_id == scope.organization_id,
+                Team.key == ORGANIZATION_ADMIN,
+            )
+        )
+        or 0
+    )
