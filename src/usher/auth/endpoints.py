@@ -26,8 +26,7 @@ from usher.auth.schemas import (
 router = APIRouter(tags=["auth"])
 
 FORGOT_ANSWER = (
-    "If an active account with that email exists in that organization, "
-    "a reset link is on its way."
+    "If an active account with that email exists in that organization, a reset link is on its way."
 )
 
 
@@ -35,22 +34,38 @@ def me_read(session: SessionDep, user: CurrentUser) -> MeRead:
     return MeRead.of(service.me(session, user))
 
 
-@router.post("/auth/login", response_model=MeRead,
-             responses={401: {"description": "Wrong organization, email or password"},
-                        429: {"description": "Too many attempts"}})
-def login(body: LoginRequest, session: SessionDep, settings: SettingsDep, client: ClientDep,
-          response: Response) -> MeRead:
+@router.post(
+    "/auth/login",
+    response_model=MeRead,
+    responses={
+        401: {"description": "Wrong organization, email or password"},
+        429: {"description": "Too many attempts"},
+    },
+)
+def login(
+    body: LoginRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    response: Response,
+) -> MeRead:
     """Sign in; answers the same for an unknown account and a wrong password."""
-    token, user = service.login(session, organization=body.organization, email=body.email,
-                                password=body.password, client=client)
+    token, user = service.login(
+        session,
+        organization=body.organization,
+        email=body.email,
+        password=body.password,
+        client=client,
+    )
     set_session_cookie(response, settings, token)
     no_store(response)
     return me_read(session, user)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(session: SessionDep, auth: AuthDep, settings: SettingsDep, client: ClientDep,
-           response: Response) -> None:
+def logout(
+    session: SessionDep, auth: AuthDep, settings: SettingsDep, client: ClientDep, response: Response
+) -> None:
     """End the session server-side; the cookie is cleared too."""
     service.end_session(session, auth, client=client)
     clear_session_cookie(response, settings)
@@ -62,30 +77,44 @@ def me(session: SessionDep, user: CurrentUser) -> MeRead:
 
 
 @router.post("/auth/password/forgot", status_code=status.HTTP_202_ACCEPTED)
-def forgot_password(body: ForgotPasswordRequest, session: SessionDep,
-                    client: ClientDep) -> Message:
+def forgot_password(body: ForgotPasswordRequest, session: SessionDep, client: ClientDep) -> Message:
     """Mail a single-use reset link; the answer never tells whether the account exists."""
-    service.request_password_reset(session, organization=body.organization, email=body.email,
-                                   client=client)
+    service.request_password_reset(
+        session, organization=body.organization, email=body.email, client=client
+    )
     return Message(detail=FORGOT_ANSWER)
 
 
-@router.post("/auth/password/reset", response_model=Message)
-def reset_password(body: ResetPasswordRequest, session: SessionDep, client: ClientDep,
-                   response: Response) -> Message:
+@router.post(
+    "/auth/password/reset",
+    response_model=Message,
+    responses={
+        400: {"description": "Reset link invalid, used or expired"},
+        422: {"description": "Password refused, with the reason"},
+    },
+)
+def reset_password(
+    body: ResetPasswordRequest, session: SessionDep, client: ClientDep, response: Response
+) -> Message:
     service.reset_password(session, token=body.token, password=body.password, client=client)
     no_store(response)
     return Message(detail="Your password has been changed. Sign in with it now.")
 
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenCreated)
-def create_token(body: TokenCreate, session: SessionDep, user: CurrentUser, client: ClientDep,
-                 response: Response) -> TokenCreated:
+def create_token(
+    body: TokenCreate, session: SessionDep, user: CurrentUser, client: ClientDep, response: Response
+) -> TokenCreated:
     """A personal API token for the caller, shown once."""
     token, api_token = service.create_api_token(
         session, user, name=body.name, expires_in_days=body.expires_in_days, client=client
     )
     no_store(response)
-    return TokenCreated(id=api_token.id, name=api_token.name, token=token,
-                        prefix=api_token.prefix, created_at=api_token.created_at,
-                        expires_at=api_token.expires_at)
+    return TokenCreated(
+        id=api_token.id,
+        name=api_token.name,
+        token=token,
+        prefix=api_token.prefix,
+        created_at=api_token.created_at,
+        expires_at=api_token.expires_at,
+    )

@@ -44,6 +44,15 @@ def consume_password_reset(session: Session, token_hash: str, now: datetime) -> 
     return result[0] if result else None
 
 
+def close_password_resets_for_user(session: Session, user_id: uuid.UUID, now: datetime) -> None:
+    """Mark every still-open reset link of the user used."""
+    session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+
+
 def get_password_reset(session: Session, token_hash: str) -> PasswordReset | None:
     return session.scalar(select(PasswordReset).where(PasswordReset.token_hash == token_hash))
 

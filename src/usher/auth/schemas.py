@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from usher.models.user import UserStatus
 
-Slug = Annotated[str, Field(min_length=1, max_length=63, description="Organization slug")]
-Email = Annotated[str, Field(min_length=3, max_length=320)]
+
+def _no_control_characters(value: str) -> str:
+    # PostgreSQL refuses NUL in text, and no slug, email or name holds a control character.
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError("Remove the control characters (such as NUL or a line break).")
+    return value
+
+
+PlainText = AfterValidator(_no_control_characters)
+Slug = Annotated[
+    str, Field(min_length=1, max_length=63, description="Organization slug"), PlainText
+]
+Email = Annotated[str, Field(min_length=3, max_length=320), PlainText]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
 
 
@@ -56,8 +68,12 @@ class MeRead(BaseModel):
         """Shape an ``auth.service.Me``."""
         user, org = me.user, me.organization
         return cls(
-            id=user.id, first_name=user.first_name, last_name=user.last_name, email=user.email,
-            status=user.status, registered_at=user.registered_at,
+            id=user.id,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            email=user.email,
+            status=user.status,
+            registered_at=user.registered_at,
             last_activity_at=user.last_activity_at,
             organization=OrganizationRef(id=org.id, name=org.name, slug=org.slug),
             is_org_admin=me.is_org_admin,
@@ -70,7 +86,7 @@ class Message(BaseModel):
 
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[str, Field(min_length=1, max_length=100)] = "API token"
+    name: Annotated[str, Field(min_length=1, max_length=100), PlainText] = "API token"
     expires_in_days: Annotated[int | None, Field(ge=1, le=3650)] = None
 
 

@@ -11,7 +11,13 @@ from usher.access.service import is_org_admin, member_scope, system_scope
 from usher.audit.service import record
 from usher.auth import passwords
 from usher.auth import repository as auth_repo
-from usher.errors import InvalidCredentials, NotAuthenticated, ResetLinkInvalid, ValidationFailed
+from usher.errors import (
+    InvalidCredentials,
+    NotAuthenticated,
+    RateLimited,
+    ResetLinkInvalid,
+    ValidationFailed,
+)
 from usher.kit import clock
 from usher.kit.client import ClientInfo
 from usher.kit.context import limiter_of, settings_of
@@ -80,8 +86,14 @@ def authenticate_session(session: Session, token: str) -> Authenticated:
 def end_session(session: Session, auth: Authenticated, *, client: ClientInfo) -> None:
     if auth.session is not None and auth.session.revoked_at is None:
         auth.session.revoked_at = clock.now()
-        record(session, organization_id=auth.user.organization_id, actor=auth.user,
-               action="auth.logout", client=client, target=auth.user)
+        record(
+            session,
+            organization_id=auth.user.organization_id,
+            actor=auth.user,
+            action="auth.logout",
+            client=client,
+            target=auth.user,
+        )
 
 
 def _touch_activity(user: User, now: datetime) -> None:
@@ -115,9 +127,17 @@ def create_api_token(
     )
     session.add(api_token)
     session.flush()
-    record(session, organization_id=actor.organization_id, actor=actor,
-           action="api_token.created", client=client, target_type="api_token",
-           target_id=api_token.id, target_label=name, details={"prefix": api_token.prefix})
+    record(
+        session,
+        organization_id=actor.organization_id,
+        actor=actor,
+        action="api_token.created",
+        client=client,
+        target_type="api_token",
+        target_id=api_token.id,
+        target_label=name,
+        details={"prefix": api_token.prefix},
+    )
     return token, api_token
 
 
@@ -147,9 +167,15 @@ def login(
 ) -> tuple[str, User]:
     """Check credentials and start a session. Every outcome answers the same and is audited."""
     settings = settings_of(session)
-    account_key = f"{organization.strip().lower()}:{email.strip().lower()}"
-    limiter_of(session).hit(settings.rate_limit_login_ip, "login-ip", client.ip)
-    limiter_of(session).hit(settings.rate_limit_login_account, "login-account", account_key)
+    _check_limits(
+        session,
+        "auth.login",
+        organization=organization,
+        email=email,
+        client=client,
+        ip_rule=(settings.rate_limit_login_ip, "login-ip"),
+        account_rule=(settings.rate_limit_login_account, "login-account"),
+    )
 
     org = orgs_repo.get_by_slug(session, organization)
     user = users_repo.find_by_email(session, system_scope(org.id), email) if org else None
@@ -157,22 +183,72 @@ def login(
     ok = passwords.verify_password(user.password_hash if user else None, password)
     if not ok or user is None or user.status != UserStatus.active:
         reason = (
-            "unknown_organization" if org is None
-            else "unknown_user" if user is None
-            else "wrong_password" if not ok
+            "unknown_organization"
+            if org is None
+            else "unknown_user"
+            if user is None
             else f"user_{user.status.value}"
+            if user.status != UserStatus.active
+            else "wrong_password"
         )
-        record(session, organization_id=org.id if org else None, actor=None,
-               actor_label=email.strip().lower()[:320], action="auth.login", outcome="failure",
-               client=client, target=user, details={"reason": reason})
+        record(
+            session,
+            organization_id=org.id if org else None,
+            actor=None,
+            actor_label=email.strip().lower()[:320],
+            action="auth.login",
+            outcome="failure",
+            client=client,
+            target=user,
+            details={"reason": reason},
+        )
         raise InvalidCredentials(INVALID_CREDENTIALS)
     assert user.password_hash is not None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     token, _ = start_session(session, user, client=client)
-    record(session, organization_id=user.organization_id, actor=user, action="auth.login",
-           client=client, target=user)
+    record(
+        session,
+        organization_id=user.organization_id,
+        actor=user,
+        action="auth.login",
+        client=client,
+        target=user,
+    )
     return token, user
+
+
+def _check_limits(
+    session: Session,
+    action: str,
+    *,
+    organization: str,
+    email: str,
+    client: ClientInfo,
+    ip_rule: tuple[str, str],
+    account_rule: tuple[str, str],
+) -> None:
+    """Count the attempt per IP and per account (organization + email, whatever the IP).
+
+    A refused attempt is audited too (RateLimited keeps the work, so the event is committed).
+    """
+    limiter = limiter_of(session)
+    try:
+        limiter.hit(*ip_rule, client.ip)
+        limiter.hit(*account_rule, f"{organization.strip().lower()}:{email.strip().lower()}")
+    except RateLimited:
+        org = orgs_repo.get_by_slug(session, organization)
+        record(
+            session,
+            organization_id=org.id if org else None,
+            actor=None,
+            actor_label=email.strip().lower()[:320],
+            action=action,
+            outcome="failure",
+            client=client,
+            details={"reason": "rate_limited"},
+        )
+        raise
 
 
 # --- password reset ---------------------------------------------------------------------
@@ -183,27 +259,50 @@ def request_password_reset(
 ) -> None:
     """Mail a reset link if the account exists; the caller learns nothing either way."""
     settings = settings_of(session)
-    limiter_of(session).hit(settings.rate_limit_reset_ip, "reset-ip", client.ip)
-    limiter_of(session).hit(settings.rate_limit_reset_account, "reset-account",
-                            f"{organization.strip().lower()}:{email.strip().lower()}")
+    _check_limits(
+        session,
+        "auth.password_reset_requested",
+        organization=organization,
+        email=email,
+        client=client,
+        ip_rule=(settings.rate_limit_reset_ip, "reset-ip"),
+        account_rule=(settings.rate_limit_reset_account, "reset-account"),
+    )
     org = orgs_repo.get_by_slug(session, organization)
     user = users_repo.find_by_email(session, system_scope(org.id), email) if org else None
     if org is None or user is None or user.status != UserStatus.active:
         return
     token = new_token()
     now = clock.now()
-    session.add(PasswordReset(
-        user_id=user.id, token_hash=hash_token(token),
-        expires_at=now + timedelta(minutes=settings.password_reset_minutes),
-    ))
-    outbox.enqueue_template(
-        session, organization_id=org.id, kind="password_reset", to=user.email,
-        template="password_reset",
-        context={"user": user, "organization": org, "url": f"{settings.base_url}/reset/{token}",
-                 "minutes": settings.password_reset_minutes},
+    session.add(
+        PasswordReset(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            expires_at=now + timedelta(minutes=settings.password_reset_minutes),
+        )
     )
-    record(session, organization_id=org.id, actor=None, actor_label=user.email,
-           action="auth.password_reset_requested", client=client, target=user)
+    outbox.enqueue_template(
+        session,
+        organization_id=org.id,
+        kind="password_reset",
+        to=user.email,
+        template="password_reset",
+        context={
+            "user": user,
+            "organization": org,
+            "url": f"{settings.base_url}/reset/{token}",
+            "minutes": settings.password_reset_minutes,
+        },
+    )
+    record(
+        session,
+        organization_id=org.id,
+        actor=None,
+        actor_label=user.email,
+        action="auth.password_reset_requested",
+        client=client,
+        target=user,
+    )
 
 
 def reset_password(session: Session, *, token: str, password: str, client: ClientInfo) -> User:
@@ -221,9 +320,17 @@ def reset_password(session: Session, *, token: str, password: str, client: Clien
     if auth_repo.consume_password_reset(session, reset.token_hash, now) is None:
         raise ResetLinkInvalid("This reset link is invalid, used or expired. Ask for a new one.")
     user.password_hash = new_hash
+    # Other links mailed earlier die with this one: the password they would reset is gone.
+    auth_repo.close_password_resets_for_user(session, user.id, now)
     auth_repo.revoke_sessions_for_user(session, user.id, now)
-    record(session, organization_id=user.organization_id, actor=user,
-           action="auth.password_reset", client=client, target=user)
+    record(
+        session,
+        organization_id=user.organization_id,
+        actor=user,
+        action="auth.password_reset",
+        client=client,
+        target=user,
+    )
     return user
 
 
