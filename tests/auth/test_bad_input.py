@@ -188,3 +188,12 @@ def test_no_forgot_body_is_a_500(client: TestClient, organization: str, email: s
     assert r.status_code in {202, 422}, r.text
     if r.status_code == 422:
         assert_problem(r, 422, "validation_failed")
+
+
+def test_malformed_json_names_the_body(client: TestClient) -> None:
+    r = client.post(
+        "/api/v1/auth/login", content=b"{bad", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422
+    assert list(r.json()["errors"]) == ["body"]
+    assert "not valid JSON" in r.json()["errors"]["body"][0]

@@ -1,4 +1,5 @@
-"""RFC 9457 problem+json for every error the API returns, with ``code`` and ``errors``."""
+"""RFC 9457 problem+json for every error the API returns, with ``code`` and ``errors``; the
+OpenAPI documents every 4xx answer that way."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from usher.errors import UsherError
@@ -15,6 +17,20 @@ from usher.errors import UsherError
 log = logging.getLogger("usher.api")
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://usher.dev/problems/"
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details; some errors add members of their own."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str = Field(description="What went wrong and what to do about it")
+    code: str = Field(description="Stable and machine-readable, e.g. `validation_failed`")
+    errors: dict[str, list[str]] | None = Field(
+        None, description="For a validation failure: field → messages"
+    )
 
 
 def problem(
@@ -50,6 +66,8 @@ def _clean_message(message: str) -> str:
 
 
 def install(app: FastAPI) -> None:
+    document(app)
+
     @app.exception_handler(UsherError)
     async def _usher_error(_request: Request, exc: UsherError) -> JSONResponse:
         return problem(
@@ -66,6 +84,13 @@ def install(app: FastAPI) -> None:
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors: dict[str, list[str]] = {}
         for err in exc.errors():
+            if err.get("type") == "json_invalid":
+                # loc holds a character offset here, not a field.
+                errors.setdefault("body", []).append(
+                    f"The body is not valid JSON ({err.get('ctx', {}).get('error', 'syntax')}"
+                    f" at character {err.get('loc', ('', '?'))[-1]})."
+                )
+                continue
             errors.setdefault(_field_name(tuple(err.get("loc", ()))), []).append(
                 _clean_message(str(err.get("msg", "Invalid value.")))
             )
@@ -98,3 +123,48 @@ def install(app: FastAPI) -> None:
             "Internal error",
             "Something went wrong on our side. It has been logged.",
         )
+
+
+NOT_AUTHENTICATED = "Not signed in, or the session or API token is no longer valid"
+UNREADABLE_BODY = "The body could not be read: not UTF-8 encoded JSON"
+RETRY_AFTER = {
+    "description": "Seconds to wait before trying again",
+    "schema": {"type": "integer"},
+}
+
+
+def document(app: FastAPI) -> None:
+    """Document in the OpenAPI what ``install`` does: every 4xx answer is problem+json, an
+    operation that takes credentials may answer 401, one that takes a body may answer 400 (FastAPI
+    refuses a body it cannot decode so), and a 429 says when to retry. In one place rather than
+    on every endpoint, so a new endpoint cannot get it wrong."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _describe_problems(build())
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _describe_problems(spec: dict[str, Any]) -> None:
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = Problem.model_json_schema()
+    content = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path_item in spec.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            if operation.get("security"):
+                responses.setdefault("401", {"description": NOT_AUTHENTICATED})
+            if operation.get("requestBody"):
+                responses.setdefault("400", {"description": UNREADABLE_BODY})
+            for status, response in responses.items():
+                if status.startswith("4"):
+                    response["content"] = content
+                if status == "429":
+                    response.setdefault("headers", {})["Retry-After"] = RETRY_AFTER
+    # FastAPI's own 422 shape, now replaced everywhere by Problem.
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
