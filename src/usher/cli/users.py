@@ -1,4 +1,5 @@
-"""``usher users``: invite people, acting as one of the organization's admins."""
+"""``usher users``: invite people, acting as one of the organization's admins. The managing
+commands (list, show, disable ...) live in ``users_manage``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from usher.cli import users_manage
 from usher.cli.common import JsonOption, handled, load_settings, open_sessions, out, print_json
 from usher.db.engine import unit_of_work
 from usher.kit.client import CLI_CLIENT
@@ -16,7 +18,9 @@ from usher.orgs import service as orgs_service
 from usher.users.schemas import UserCreate, UserInvited, user_read
 from usher.users.service import invite_user
 
-app = typer.Typer(help="Users.", no_args_is_help=True)
+app = typer.Typer(
+    help="Users: invite, list, show, resend, disable, enable, delete.", no_args_is_help=True
+)
 
 FIELDS = {"invite_method": "--method"}
 
@@ -87,3 +91,6 @@ def invite(
             f"The invitation is queued for {escape(invitation.get('sent_to') or '')}; "
             "the mail worker sends it."
         )
+
+
+users_manage.register(app)
