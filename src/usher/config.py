@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     rate_limit_reset_account: str = "5/hour"
     rate_limit_invite_ip: str = "120/minute"
     rate_limit_invite_account: str = "300/hour"
+    rate_limit_invitation_request_ip: str = "10/hour"
+    rate_limit_invitation_request_account: str = "3/day"
 
     # Outbox worker.
     mail_poll_seconds: float = Field(default=1.0, gt=0)

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import uvicorn
@@ -61,10 +62,22 @@ def live_server(app: FastAPI, live_port: int) -> Iterator[str]:
     thread.join(timeout=10)
 
 
+# One Playwright for the whole run, however many modules take these fixtures (tests/web
+# re-exports them under its own names): the sync API cannot run two at once in one thread.
+_shared: dict[str, Any] = {"users": 0}
+
+
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
+    if not _shared["users"]:
+        _shared["instance"] = sync_playwright().start()
+    _shared["users"] += 1
+    try:
+        yield _shared["instance"]
+    finally:
+        _shared["users"] -= 1
+        if not _shared["users"]:
+            _shared.pop("instance").stop()
 
 
 @pytest.fixture(scope="session")

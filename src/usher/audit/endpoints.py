@@ -6,11 +6,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from usher.api.deps import CurrentUser, SessionDep
 from usher.audit import service
 from usher.audit.schemas import AuditEventPage, AuditEventRead
+from usher.kit.iso8601 import IsoTime
 from usher.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 router = APIRouter(tags=["audit"])
@@ -30,8 +30,8 @@ def list_audit_events(
     actor_id: Annotated[uuid.UUID | None, Query(alias="actor")] = None,
     action: Annotated[list[str] | None, Query(max_length=20)] = None,
     target: Annotated[str | None, Query(max_length=64)] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: IsoTime | None = None,
+    until: IsoTime | None = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> AuditEventPage:

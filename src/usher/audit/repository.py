@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from usher.access.scope import OrgScope
@@ -23,6 +23,9 @@ class AuditFilters:
     target_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # By value, whatever the letter case: an email (or "system"), also for deleted users.
+    actor_label: str | None = None
+    target_label: str | None = None
 
 
 def list_events(
@@ -40,6 +43,10 @@ def list_events(
         conds.append(AuditEvent.action.in_(list(filters.actions)))
     if filters.target_id:
         conds.append(AuditEvent.target_id == filters.target_id)
+    if filters.actor_label:
+        conds.append(func.lower(AuditEvent.actor_label) == filters.actor_label.lower())
+    if filters.target_label:
+        conds.append(func.lower(AuditEvent.target_label) == filters.target_label.lower())
     if filters.since:
         conds.append(AuditEvent.created_at >= filters.since)
     if filters.until:

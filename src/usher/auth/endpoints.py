@@ -76,7 +76,11 @@ def me(session: SessionDep, user: CurrentUser) -> MeRead:
     return me_read(session, user)
 
 
-@router.post("/auth/password/forgot", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/auth/password/forgot",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={429: {"description": "Too many requests"}},
+)
 def forgot_password(body: ForgotPasswordRequest, session: SessionDep, client: ClientDep) -> Message:
     """Mail a single-use reset link; the answer never tells whether the account exists."""
     service.request_password_reset(

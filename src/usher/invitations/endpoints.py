@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Response, status
 
 from usher.api.deps import ClientDep, SessionDep, SettingsDep
 from usher.api.http import no_store, set_session_cookie
 from usher.auth import service as auth_service
 from usher.auth.schemas import MeRead
 from usher.invitations import service
-from usher.users.schemas import InvitationAccept, InvitationPreviewRead
+from usher.users.schemas import InvitationAccept, InvitationPreviewRead, InvitationRequested
 
 router = APIRouter(tags=["invitations"])
 Token = Annotated[str, Path(min_length=1, max_length=200)]
@@ -56,3 +56,23 @@ def accept_invitation(
     set_session_cookie(response, settings, session_token)
     no_store(response)
     return MeRead.of(auth_service.me(session, user))
+
+
+@router.post(
+    "/invitations/{token}/request-new",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=InvitationRequested,
+    responses={
+        404: {"description": "Unknown link"},
+        409: {"description": "The link still works, was used, or the account is disabled"},
+        429: {"description": "Asked too often"},
+    },
+)
+def request_new_invitation(
+    token: Token, session: SessionDep, client: ClientDep, response: Response
+) -> InvitationRequested:
+    """From an expired, revoked or superseded link: ask the organization's admins for a new
+    invitation. The same answer whether they were mailed now or already earlier today."""
+    no_store(response)
+    asked = service.request_new_invitation(session, token=token, client=client)
+    return InvitationRequested(message=asked.message)

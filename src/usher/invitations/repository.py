@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from usher.access.scope import OrgScope
-from usher.models import Invitation, OutboxMessage
+from usher.models import Invitation, OutboxMessage, User
 
 
 def get_by_token_hash(session: Session, token_hash: str) -> Invitation | None:
@@ -55,5 +55,27 @@ def consume(session: Session, invitation_id: uuid.UUID, now: datetime) -> bool:
         )
         .values(accepted_at=now)
         .returning(Invitation.id)
+    ).first()
+    return result is not None
+
+
+def mark_invitation_requested(
+    session: Session, scope: OrgScope, user_id: uuid.UUID, *, now: datetime, asked_before: datetime
+) -> bool:
+    """Mark that the user asked for a new invitation, unless they already did since
+    ``asked_before``; one conditional UPDATE, so of concurrent asks exactly one marks."""
+    result = session.execute(
+        update(User)
+        .where(
+            User.id == user_id,
+            User.organization_id == scope.organization_id,
+            or_(
+                User.invitation_requested_at.is_(None),
+                User.invitation_requested_at < asked_before,
+            ),
+        )
+        .values(invitation_requested_at=now)
+        .returning(User.id)
+        .execution_options(synchronize_session=False)
     ).first()
     return result is not None

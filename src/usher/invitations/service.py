@@ -18,7 +18,7 @@ from usher.errors import Conflict, InvitationGone, NotFound
 from usher.invitations import repository as inv_repo
 from usher.kit import clock
 from usher.kit.client import ClientInfo
-from usher.kit.context import settings_of
+from usher.kit.context import limiter_of, settings_of
 from usher.kit.tokens import hash_token, new_token
 from usher.mail import outbox
 from usher.models import Invitation, Organization, OutboxMessage, User
@@ -73,6 +73,8 @@ def issue(
     for old in inv_repo.open_for_user(session, scope, user.id):
         old.superseded_at = now
         outbox.cancel(session, old.outbox_message_id)
+    # A new link answers any request for one.
+    user.invitation_requested_at = None
     org = orgs_repo.get(session, scope)
     token = new_token()
     url = registration_url(session, token)
@@ -274,3 +276,94 @@ def accept(session: Session, *, token: str, password: str, client: ClientInfo) -
     )
     session.flush()
     return user
+
+
+# --- asking for a new invitation from a dead link -----------------------------------------
+
+# Links whose holder may ask the admins for a new one: the person is still waiting to join.
+# Worded for the admins' email: "a link that no longer works (...)".
+_REQUESTABLE = {
+    "expired": "it has expired",
+    "revoked": "it was withdrawn",
+    "superseded": "a newer link replaced it",
+}
+# Within this time a second ask is answered the same but mails nobody again.
+REQUEST_QUIET_PERIOD = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class InvitationRequest:
+    organization_name: str
+    admins_notified: int  # 0 when the person had already asked within the quiet period
+
+    @property
+    def message(self) -> str:
+        # The same words whether the admins were mailed now or on an earlier ask.
+        return (
+            f"The administrators of {self.organization_name} have been asked to send you a "
+            "new invitation. It will reach you by email or from one of them directly."
+        )
+
+
+def request_new_invitation(
+    session: Session, *, token: str, client: ClientInfo
+) -> InvitationRequest:
+    """The holder of an expired, revoked or superseded link asks the organization's admins
+    for a new one: they are mailed (once a day at most) and the user's row is marked."""
+    settings = settings_of(session)
+    limiter = limiter_of(session)
+    limiter.hit(settings.rate_limit_invitation_request_ip, "invitation-request-ip", client.ip)
+    invitation = inv_repo.get_by_token_hash(session, hash_token(token))
+    if invitation is None:
+        raise NotFound("This invitation link is not valid. Check that it was copied whole.")
+    scope = system_scope(invitation.organization_id)
+    user = users_repo.get(session, scope, invitation.user_id)
+    assert user is not None  # invitations are deleted with their user
+    limiter.hit(
+        settings.rate_limit_invitation_request_account, "invitation-request-account", str(user.id)
+    )
+    state = invitation.state(clock.now())
+    if user.status == UserStatus.active or state == "accepted":
+        raise Conflict(_GONE_MESSAGES["accepted"], reason="accepted")
+    if user.status != UserStatus.pending:
+        raise Conflict(
+            "This account has been disabled, so it cannot be invited again. "
+            "Contact an administrator of your organization.",
+            reason="disabled",
+        )
+    if state not in _REQUESTABLE:
+        raise Conflict("This invitation still works: open the link to register.", reason="open")
+    org = orgs_repo.get(session, scope)
+    now = clock.now()
+    admins: Sequence[User] = ()
+    if inv_repo.mark_invitation_requested(
+        session, scope, user.id, now=now, asked_before=now - REQUEST_QUIET_PERIOD
+    ):
+        admins = users_repo.active_org_admins(session, scope)
+        url = f"{settings.base_url}/admin/users/{user.id}"
+        for admin in admins:
+            outbox.enqueue_template(
+                session,
+                organization_id=org.id,
+                kind="invitation_requested",
+                to=admin.email,
+                template="invitation_requested",
+                context={
+                    "admin": admin,
+                    "user": user,
+                    "organization": org,
+                    "url": url,
+                    "why": _REQUESTABLE[state],
+                },
+            )
+    session.expire(user, ["invitation_requested_at"])
+    record(
+        session,
+        organization_id=org.id,
+        actor=user,
+        action="invitation.requested",
+        client=client,
+        target=user,
+        details={"link": state, "admins_notified": len(admins)},
+    )
+    return InvitationRequest(organization_name=org.name, admins_notified=len(admins))

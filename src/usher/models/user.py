@@ -55,6 +55,8 @@ class User(IdMixin, CreatedMixin, Base):
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    # When the person last asked for a new invitation from a dead link; cleared by a new one.
+    invitation_requested_at: Mapped[datetime | None]
     # Derived columns, kept by the mapper events below; they serve search and sort by index.
     # search_text: case-folded "first last", emails and phone digits, separated by \x1f so
     # that no query can match across two fields.

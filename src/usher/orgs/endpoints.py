@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -13,6 +14,7 @@ from usher.orgs.schemas import (
     OrganizationUpdate,
     OrgUnitCreate,
     OrgUnitRead,
+    OrgUnitUpdate,
     TeamRead,
 )
 
@@ -79,3 +81,50 @@ def create_org_unit(
         session, actor, name=body.name, parent_id=body.parent_id, client=client
     )
     return OrgUnitRead(id=unit.id, name=unit.name, parent_id=unit.parent_id)
+
+
+UNIT: dict[int | str, dict[str, Any]] = {
+    **ADMIN,
+    404: {"description": "No such unit in the caller's organization"},
+}
+
+
+@router.patch(
+    "/org-units/{unit_id}",
+    response_model=OrgUnitRead,
+    responses={
+        **UNIT,
+        409: {"description": "The new parent is the unit itself or inside it"},
+        422: {"description": "Bad name, unknown parent, or nothing to change"},
+    },
+)
+def update_org_unit(
+    unit_id: uuid.UUID,
+    body: OrgUnitUpdate,
+    session: SessionDep,
+    actor: CurrentUser,
+    client: ClientDep,
+) -> OrgUnitRead:
+    """Rename (`name`) and/or move (`parent_id`; `null` for the top level) a unit."""
+    unit = service.update_org_unit(
+        session,
+        actor,
+        unit_id=unit_id,
+        name=body.name,
+        move="parent_id" in body.model_fields_set,
+        parent_id=body.parent_id,
+        client=client,
+    )
+    return OrgUnitRead(id=unit.id, name=unit.name, parent_id=unit.parent_id)
+
+
+@router.delete(
+    "/org-units/{unit_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**UNIT, 409: {"description": "The unit still has users or sub-units"}},
+)
+def delete_org_unit(
+    unit_id: uuid.UUID, session: SessionDep, actor: CurrentUser, client: ClientDep
+) -> None:
+    """Delete an empty unit: no users and no sub-units."""
+    service.delete_org_unit(session, actor, unit_id=unit_id, client=client)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from usher.access.scope import OrgScope
-from usher.models import Organization, OrgUnit, Team
+from usher.models import Organization, OrgUnit, Team, User
 
 
 def get_by_slug(session: Session, slug: str) -> Organization | None:
@@ -40,6 +40,38 @@ def list_org_units(session: Session, scope: OrgScope) -> Sequence[OrgUnit]:
         .where(OrgUnit.organization_id == scope.organization_id)
         .order_by(OrgUnit.name)
     ).all()
+
+
+def member_counts(session: Session, scope: OrgScope) -> dict[uuid.UUID, int]:
+    """How many users each unit has directly (units without any are left out)."""
+    rows = session.execute(
+        select(User.org_unit_id, func.count())
+        .where(User.organization_id == scope.organization_id, User.org_unit_id.is_not(None))
+        .group_by(User.org_unit_id)
+    ).all()
+    return {unit_id: n for unit_id, n in rows if unit_id is not None}
+
+
+def count_members(session: Session, scope: OrgScope, unit_id: uuid.UUID) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.organization_id == scope.organization_id, User.org_unit_id == unit_id)
+        )
+        or 0
+    )
+
+
+def count_children(session: Session, scope: OrgScope, unit_id: uuid.UUID) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OrgUnit)
+            .where(OrgUnit.organization_id == scope.organization_id, OrgUnit.parent_id == unit_id)
+        )
+        or 0
+    )
 
 
 def get_team_by_key(session: Session, scope: OrgScope, key: str) -> Team | None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 
 class OrganizationRead(BaseModel):
@@ -21,7 +21,7 @@ class OrganizationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: Annotated[str | None, Field(min_length=1, max_length=200)] = None
     invitation_expiry_days: Annotated[
-        int | None, Field(ge=1, le=90, description="How long new invitation links stay valid")
+        StrictInt | None, Field(ge=1, le=90, description="How long new invitation links stay valid")
     ] = None
 
 
@@ -42,4 +42,13 @@ class OrgUnitRead(BaseModel):
 class OrgUnitCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: Annotated[str, Field(min_length=1, max_length=200)]
+    parent_id: uuid.UUID | None = None
+
+
+class OrgUnitUpdate(BaseModel):
+    """Rename, move, or both. ``parent_id: null`` moves the unit to the top level; leaving
+    ``parent_id`` out keeps it where it is."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: Annotated[str | None, Field(min_length=1, max_length=200)] = None
     parent_id: uuid.UUID | None = None

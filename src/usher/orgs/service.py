@@ -1,14 +1,17 @@
-"""Create organizations with their predefined teams and first admin."""
+"""Create organizations with their predefined teams and first admin; their settings, teams
+and the tree of organization units."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from usher.access.scope import OrgScope
 from usher.access.service import member_scope, require_user_manager, system_scope
 from usher.audit.service import record
 from usher.errors import Conflict, NotFound, ValidationFailed
@@ -30,6 +33,23 @@ PREDEFINED_TEAMS = {
     ),
 }
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+MIN_EXPIRY_DAYS, MAX_EXPIRY_DAYS = 1, 90
+MAX_NAME = 200
+
+
+def _clean_name(value: str, field_name: str, message: str) -> str:
+    """Runs of white space become one space; refuse a blank, too long or control-character
+    name with ``message`` on ``field_name``."""
+    cleaned = " ".join(value.split())
+    if not cleaned or len(cleaned) > MAX_NAME:
+        raise ValidationFailed.field(field_name, message)
+    if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
+        raise ValidationFailed.field(field_name, "Remove the control characters from the name.")
+    return cleaned
+
+
+def _unit_name(name: str) -> str:
+    return _clean_name(name, "name", f"Give the unit a name of 1 to {MAX_NAME} characters.")
 
 
 @dataclass(frozen=True)
@@ -121,6 +141,17 @@ def update_organization(
 ) -> Organization:
     scope = require_user_manager(session, actor)
     org = orgs_repo.get(session, scope)
+    if name is not None:
+        name = _clean_name(
+            name, "name", f"Give the organization a name of 1 to {MAX_NAME} characters."
+        )
+    if invitation_expiry_days is not None and not (
+        MIN_EXPIRY_DAYS <= invitation_expiry_days <= MAX_EXPIRY_DAYS
+    ):
+        raise ValidationFailed.field(
+            "invitation_expiry_days",
+            f"Choose from {MIN_EXPIRY_DAYS} to {MAX_EXPIRY_DAYS} days.",
+        )
     changes: dict[str, object] = {}
     if name is not None and name != org.name:
         changes["name"] = [org.name, name]
@@ -155,11 +186,11 @@ def create_org_unit(
     session: Session, actor: User, *, name: str, parent_id: uuid.UUID | None, client: ClientInfo
 ) -> OrgUnit:
     scope = require_user_manager(session, actor)
+    name = _unit_name(name)
+    orgs_repo.lock(session, scope)  # the parent cannot be deleted meanwhile
     if parent_id is not None and orgs_repo.get_org_unit(session, scope, parent_id) is None:
         raise ValidationFailed.field("parent_id", "No such organization unit.")
-    unit = OrgUnit(
-        organization_id=scope.organization_id, name=" ".join(name.split()), parent_id=parent_id
-    )
+    unit = OrgUnit(organization_id=scope.organization_id, name=name, parent_id=parent_id)
     session.add(unit)
     session.flush()
     record(
@@ -174,6 +205,219 @@ def create_org_unit(
         details={"parent_id": str(parent_id) if parent_id else None},
     )
     return unit
+
+
+@dataclass
+class OrgUnitNode:
+    """A unit in the tree, with its direct members and its sub-units by name."""
+
+    unit: OrgUnit
+    depth: int
+    members: int
+    children: list[OrgUnitNode] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.members == 0 and not self.children
+
+    def walk(self) -> list[OrgUnitNode]:
+        """This node and everything under it, depth first."""
+        nodes = [self]
+        for child in self.children:
+            nodes.extend(child.walk())
+        return nodes
+
+
+@dataclass(frozen=True)
+class OrgUnitTree:
+    roots: list[OrgUnitNode]
+
+    @property
+    def nodes(self) -> list[OrgUnitNode]:
+        """Every unit depth first, parents before their children (for pickers)."""
+        return [node for root in self.roots for node in root.walk()]
+
+
+def org_unit_tree(session: Session, actor: User) -> OrgUnitTree:
+    """The organization's units as a tree, with how many users each has directly."""
+    scope = require_user_manager(session, actor)
+    units = orgs_repo.list_org_units(session, scope)
+    counts = orgs_repo.member_counts(session, scope)
+    by_parent: dict[uuid.UUID | None, list[OrgUnit]] = {}
+    ids = {u.id for u in units}
+    for unit in units:
+        # A parent that is not there cannot happen (foreign key); be safe and show it at top.
+        parent = unit.parent_id if unit.parent_id in ids else None
+        by_parent.setdefault(parent, []).append(unit)
+
+    def build(parent: uuid.UUID | None, depth: int) -> list[OrgUnitNode]:
+        children = sorted(by_parent.get(parent, []), key=lambda u: (u.name.casefold(), u.id))
+        return [
+            OrgUnitNode(u, depth, counts.get(u.id, 0), build(u.id, depth + 1)) for u in children
+        ]
+
+    return OrgUnitTree(build(None, 0))
+
+
+def rename_org_unit(
+    session: Session, actor: User, *, unit_id: uuid.UUID, name: str, client: ClientInfo
+) -> OrgUnit:
+    scope = require_user_manager(session, actor)
+    unit = _org_unit_or_404(session, scope, unit_id)
+    name = _unit_name(name)
+    if name != unit.name:
+        old, unit.name = unit.name, name
+        session.flush()
+        _record_unit(
+            session, actor, unit, "org_unit.renamed", client, {"changes": {"name": [old, name]}}
+        )
+    return unit
+
+
+def move_org_unit(
+    session: Session,
+    actor: User,
+    *,
+    unit_id: uuid.UUID,
+    parent_id: uuid.UUID | None,
+    client: ClientInfo,
+) -> OrgUnit:
+    """Put the unit (with its sub-units) under another parent, or at the top level (None)."""
+    scope = require_user_manager(session, actor)
+    orgs_repo.lock(session, scope)  # two crossing moves could otherwise make a loop
+    unit = _org_unit_or_404(session, scope, unit_id)
+    if parent_id == unit.parent_id:
+        return unit
+    parent = None
+    if parent_id is not None:
+        parent = orgs_repo.get_org_unit(session, scope, parent_id)
+        if parent is None:
+            raise ValidationFailed.field("parent_id", "No such organization unit.")
+        _refuse_loop(session, scope, unit, parent)
+    old_parent = orgs_repo.get_org_unit(session, scope, unit.parent_id) if unit.parent_id else None
+    unit.parent_id = parent_id
+    session.flush()
+    _record_unit(
+        session,
+        actor,
+        unit,
+        "org_unit.moved",
+        client,
+        {
+            "changes": {
+                "parent": [
+                    old_parent.name if old_parent else None,
+                    parent.name if parent else None,
+                ],
+                "parent_id": [
+                    str(old_parent.id) if old_parent else None,
+                    str(parent_id) if parent_id else None,
+                ],
+            }
+        },
+    )
+    return unit
+
+
+def update_org_unit(
+    session: Session,
+    actor: User,
+    *,
+    unit_id: uuid.UUID,
+    name: str | None = None,
+    move: bool = False,
+    parent_id: uuid.UUID | None = None,
+    client: ClientInfo,
+) -> OrgUnit:
+    """Rename and/or move in one step (the API's PATCH); ``move`` says parent_id was given."""
+    if name is None and not move:
+        raise ValidationFailed("Send a new name, a new parent_id, or both.")
+    unit: OrgUnit | None = None
+    if name is not None:
+        unit = rename_org_unit(session, actor, unit_id=unit_id, name=name, client=client)
+    if move:
+        unit = move_org_unit(session, actor, unit_id=unit_id, parent_id=parent_id, client=client)
+    assert unit is not None
+    return unit
+
+
+def delete_org_unit(
+    session: Session, actor: User, *, unit_id: uuid.UUID, client: ClientInfo
+) -> None:
+    """Delete a unit that has no users and no sub-units; otherwise say what is in it."""
+    scope = require_user_manager(session, actor)
+    orgs_repo.lock(session, scope)
+    unit = _org_unit_or_404(session, scope, unit_id)
+    members = orgs_repo.count_members(session, scope, unit.id)
+    children = orgs_repo.count_children(session, scope, unit.id)
+    if members or children:
+        held = []
+        if children:
+            held.append(f"{children} sub-unit{'s' if children != 1 else ''}")
+        if members:
+            held.append(f"{members} user{'s' if members != 1 else ''}")
+        todo = []
+        if children:
+            todo.append("move or delete its sub-units")
+        if members:
+            todo.append("move its users to another unit")
+        raise Conflict(
+            f"“{unit.name}” still has {' and '.join(held)}. "
+            f"Only an empty unit can be deleted: {' and '.join(todo)} first.",
+            members=members,
+            sub_units=children,
+        )
+    _record_unit(session, actor, unit, "org_unit.deleted", client, {})
+    session.delete(unit)
+    session.flush()
+
+
+def _org_unit_or_404(session: Session, scope: OrgScope, unit_id: uuid.UUID) -> OrgUnit:
+    unit = orgs_repo.get_org_unit(session, scope, unit_id)
+    if unit is None:
+        raise NotFound("No such organization unit in this organization.")
+    return unit
+
+
+def _refuse_loop(session: Session, scope: OrgScope, unit: OrgUnit, parent: OrgUnit) -> None:
+    """A unit cannot go under itself or under one of its own sub-units."""
+    if parent.id == unit.id:
+        message = f"“{unit.name}” cannot be moved under itself."
+    else:
+        parents = {u.id: u.parent_id for u in orgs_repo.list_org_units(session, scope)}
+        above: uuid.UUID | None = parent.parent_id
+        seen = {parent.id}
+        while above is not None and above != unit.id and above not in seen:
+            seen.add(above)
+            above = parents.get(above)
+        if above != unit.id:
+            return
+        message = (
+            f"“{parent.name}” is inside “{unit.name}”, so “{unit.name}” cannot be moved "
+            "under it. Choose a unit outside it, or the top level."
+        )
+    raise Conflict(message, errors={"parent_id": [message]})
+
+
+def _record_unit(
+    session: Session,
+    actor: User,
+    unit: OrgUnit,
+    action: str,
+    client: ClientInfo,
+    details: dict[str, object],
+) -> None:
+    record(
+        session,
+        organization_id=unit.organization_id,
+        actor=actor,
+        action=action,
+        client=client,
+        target_type="org_unit",
+        target_id=unit.id,
+        target_label=unit.name,
+        details=details,
+    )
 
 
 def count_organizations(session: Session) -> int:

@@ -41,7 +41,11 @@ MANAGE: dict[int | str, dict[str, Any]] = {
     "/users",
     status_code=status.HTTP_201_CREATED,
     response_model=UserInvited,
-    responses={409: {"description": "Email already used in the organization"}, **MANAGE},
+    responses={
+        409: {"description": "Email already used in the organization"},
+        429: {"description": "Too many invitations"},
+        **MANAGE,
+    },
 )
 def invite_user(
     body: UserCreate, session: SessionDep, actor: CurrentUser, client: ClientDep, response: Response

@@ -61,3 +61,22 @@ def count_active_org_admins(session: Session, scope: OrgScope) -> int:
         )
         or 0
     )
+
+
+def active_org_admins(session: Session, scope: OrgScope) -> Sequence[User]:
+    """The active members of Organization Admin, for notices meant for the admins."""
+    from usher.models.team import ORGANIZATION_ADMIN
+    from usher.models.user import UserStatus
+
+    return session.scalars(
+        select(User)
+        .join(TeamMember, TeamMember.user_id == User.id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(
+            User.organization_id == scope.organization_id,
+            User.status == UserStatus.active,
+            Team.organization_id == scope.organization_id,
+            Team.key == ORGANIZATION_ADMIN,
+        )
+        .order_by(User.sort_name, User.id)
+    ).all()

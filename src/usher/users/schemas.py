@@ -6,9 +6,17 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+)
 
 from usher.audit.schemas import AuditEventRead
+from usher.kit import iso8601
 from usher.models.invitation import InviteMethod
 from usher.models.user import Gender, UserStatus
 from usher.users import validation
@@ -49,6 +57,11 @@ class ProfileRules(BaseModel):
             return None
         return validation.normalize_phone(value, info.data.get("phone_region"))
 
+    @field_validator("birthday", mode="before", check_fields=False)
+    @classmethod
+    def _birthday_text(cls, value: object) -> object:
+        return iso8601.date_text(value)
+
     @field_validator("birthday", check_fields=False)
     @classmethod
     def _birthday(cls, value: date | None) -> date | None:
@@ -62,6 +75,20 @@ class ProfileRules(BaseModel):
 
 class UserCreate(ProfileRules):
     """The Add new user dialog: profile, contact, placement, teams and how to invite."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "first_name": "Grace",
+                    "last_name": "Hopper",
+                    "email": "grace@acme.io",
+                    "phone": "+1 202 555 0143",
+                    "invite_method": "link",
+                }
+            ]
+        }
+    )
 
     first_name: Name
     last_name: Name
@@ -123,6 +150,9 @@ class UserRead(BaseModel):
     registered_at: datetime | None
     last_activity_at: datetime | None
     invited_by_id: uuid.UUID | None
+    invitation_requested_at: datetime | None = Field(
+        None, description="When the person last asked for a new invitation from a dead link"
+    )
     teams: list[TeamRef]
     invitation: InvitationRead | None
     audit_trail: list[AuditEventRead] = Field(
@@ -144,7 +174,7 @@ class InvitationIssued(BaseModel):
 
 class InvitationRevoke(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    delete_user: bool = False
+    delete_user: StrictBool = False
 
 
 class InvitationPreviewRead(BaseModel):
@@ -154,6 +184,10 @@ class InvitationPreviewRead(BaseModel):
     organization: str
     organization_slug: str
     expires_at: datetime
+
+
+class InvitationRequested(BaseModel):
+    message: str
 
 
 class InvitationAccept(BaseModel):
@@ -204,6 +238,7 @@ def user_read(detail: object, cls: type[UserRead] = UserRead, **extra: object) -
         registered_at=user.registered_at,
         last_activity_at=user.last_activity_at,
         invited_by_id=user.invited_by_id,
+        invitation_requested_at=user.invitation_requested_at,
         teams=[TeamRef(id=t.id, name=t.name, key=t.key) for t in detail.teams],  # type: ignore[attr-defined]
         invitation=invitation_read(detail.invitation),  # type: ignore[attr-defined]
         audit_trail=[AuditEventRead.of(e) for e in detail.audit_trail],  # type: ignore[attr-defined]
@@ -237,6 +272,7 @@ class UserListItem(BaseModel):
     registered_at: datetime | None
     last_activity_at: datetime | None
     created_at: datetime
+    invitation_requested_at: datetime | None = None
     position: str | None
     org_unit: OrgUnitRef | None
     teams: list[TeamRef]
@@ -269,6 +305,7 @@ def user_page(page: Any, next_cursor: str | None) -> UserPage:
                 registered_at=u.registered_at,
                 last_activity_at=u.last_activity_at,
                 created_at=u.created_at,
+                invitation_requested_at=u.invitation_requested_at,
                 position=u.position,
                 org_unit=OrgUnitRef(id=unit.id, name=unit.name) if unit else None,
                 teams=[TeamRef(id=t.id, name=t.name, key=t.key) for t in page.teams.get(u.id, [])],

@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
 
-from usher.web.pages import account, auth, registration
+from usher.web.pages import account, admin, auth, registration, users
 from usher.web.render import HERE, install_error_pages
 
 
@@ -35,4 +35,6 @@ def install(app: FastAPI) -> None:
     app.include_router(account.router)
     app.include_router(registration.router)
     app.include_router(auth.router)
+    app.include_router(users.router)
+    app.include_router(admin.router)
     install_error_pages(app)

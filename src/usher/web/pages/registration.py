@@ -1,5 +1,5 @@
-"""Registration: the invitation link, the form with the invited person's details locked, and
-accepting it with a password."""
+"""Registration: the invitation link, the form with the invited person's details locked,
+accepting it with a password, and asking for a new invitation when the link no longer works."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from usher.api.http import no_store, set_session_cookie
 from usher.auth import service as auth_service
 from usher.auth.passwords import MIN_LENGTH, POLICY_TEXT
 from usher.config import Settings
-from usher.errors import InvitationGone, NotFound, ValidationFailed
+from usher.errors import Conflict, InvitationGone, NotFound, RateLimited, ValidationFailed
 from usher.invitations import service as invitations
 from usher.web.csrf import CsrfDep
 from usher.web.deps import (
@@ -37,12 +37,64 @@ GONE_TITLES = {
     "expired": "Invitation expired",
     "unknown": "Invitation link not valid",
     "missing": "Open your invitation link",
+    "disabled": "Account disabled",
+    "limited": "Please wait a moment",
+    "asked": "New invitation requested",
 }
+# Links whose holder is still waiting to join: the page offers to ask the admins for a new one,
+# and keeps the link's cookie for that.
+ASKABLE = ("expired", "revoked", "superseded")
+ASKED_MESSAGE = (
+    "The administrators of your organization have been asked to send you a new invitation. "
+    "It will reach you by email or from one of them directly; you can close this page."
+)
 MISSING_MESSAGE = (
     "This page needs the registration link from your invitation, and this browser no longer "
     "has it. Open the link from your invitation again: it keeps working until you finish "
     "registering."
 )
+
+
+# Declared before /register/{token}, which would take "asked" for a token.
+@router.get("/register/asked")
+def invitation_requested(request: Request, settings: SettingsDep) -> Response:
+    """Where asking for a new invitation leads: the same words whether mail went out now or
+    on an earlier ask."""
+    return _link_gone(request, settings, "asked", ASKED_MESSAGE, 200)
+
+
+@router.post("/register/ask")
+def ask_for_new_invitation(
+    request: Request,
+    _csrf: CsrfDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+) -> Response:
+    """The button on the page of an expired, withdrawn or replaced link."""
+    token = REGISTER_LINK.read(request, settings)
+    if token is None:
+        return _link_gone(request, settings, "missing", MISSING_MESSAGE, 400)
+    try:
+        invitations.request_new_invitation(session, token=token, client=client)
+    except NotFound as exc:
+        settle_refusal(session, exc)
+        return _gone(request, settings, exc)
+    except RateLimited as exc:
+        settle_refusal(session, exc)
+        return _link_gone(
+            request, settings, "limited", exc.message, exc.status, headers=exc.headers
+        )
+    except Conflict as exc:
+        settle_refusal(session, exc)
+        reason = str(exc.extra.get("reason", "unknown"))
+        if reason == "open":  # the link works after all: to the form
+            return redirect("/register")
+        return _link_gone(request, settings, reason, exc.message, exc.status)
+    response = redirect("/register/asked")
+    REGISTER_LINK.drop(response, settings)
+    no_store(response)
+    return response
 
 
 @router.get("/register/{token}")
@@ -137,16 +189,28 @@ def _gone(request: Request, settings: Settings, exc: InvitationGone | NotFound) 
 
 
 def _link_gone(
-    request: Request, settings: Settings, reason: str, message: str, status: int
+    request: Request,
+    settings: Settings,
+    reason: str,
+    message: str,
+    status: int,
+    *,
+    headers: dict[str, str] | None = None,
 ) -> Response:
+    # A link one may ask a new invitation for keeps its cookie for the ask (it opens nothing
+    # now); so does a refused ask, to try again later. Every other link's is dropped.
+    can_ask = reason in ASKABLE or reason == "limited"
     response = render(
         request,
         "registration/gone.html",
         status=status,
+        headers=headers,
         reason=reason,
         message=message,
         title=GONE_TITLES.get(reason, GONE_TITLES["unknown"]),
+        can_ask=can_ask,
     )
-    REGISTER_LINK.drop(response, settings)
+    if not can_ask:
+        REGISTER_LINK.drop(response, settings)
     no_store(response)
     return response

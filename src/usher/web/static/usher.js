@@ -1,17 +1,68 @@
-// Usher pages: times in the viewer's own time zone, and password hints while typing.
+// Usher pages: times in the viewer's own time zone, the header's menu, and password hints.
 // Loaded with `defer` from /static (the Content-Security-Policy allows no inline script).
 // Every page works without it; this only adds comfort.
 (function () {
   "use strict";
 
+  // Styles may tell a page with the script from one without (menus that need it, say).
+  document.documentElement.classList.add("js");
+
   // <time datetime="ISO"> is rendered in UTC by the server; show it in local time.
-  function localTimes() {
-    var format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-    document.querySelectorAll("time[datetime]").forEach(function (el) {
+  // data-format="date" shows the day alone. Runs again on parts of a page swapped in later.
+  // data-format="relative" says how long ago ("3 hours ago"), the exact time as its tooltip.
+  var formats = {
+    datetime: new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" }),
+    date: new Intl.DateTimeFormat(undefined, { dateStyle: "medium" })
+  };
+  var relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+  var UNITS = [[60, "second", 1], [3600, "minute", 60], [86400, "hour", 3600], [2592000, "day", 86400]];
+
+  function ago(date) {
+    var seconds = (date.getTime() - Date.now()) / 1000;
+    if (Math.abs(seconds) < 45) return "just now";
+    for (var i = 1; i < UNITS.length; i++) {
+      if (Math.abs(seconds) < UNITS[i][0]) {
+        return relativeFormat.format(Math.round(seconds / UNITS[i][2]), UNITS[i][1]);
+      }
+    }
+    return formats.date.format(date);
+  }
+
+  function localTimes(root) {
+    (root || document).querySelectorAll("time[datetime]:not([data-local])").forEach(function (el) {
       var date = new Date(el.getAttribute("datetime"));
       if (isNaN(date.getTime())) return;
-      el.title = el.textContent.trim();
-      el.textContent = format.format(date);
+      if (el.dataset.format === "relative") {
+        el.title = formats.datetime.format(date);
+        el.textContent = ago(date);
+      } else {
+        el.title = el.textContent.trim();
+        el.textContent = (formats[el.dataset.format] || formats.datetime).format(date);
+      }
+      el.dataset.local = "";
+    });
+  }
+
+  // The header's Administrator menu is a <details>: it opens and closes without the script;
+  // this closes it with Escape, on a click elsewhere and when focus leaves it.
+  function navMenus() {
+    document.querySelectorAll("details[data-nav-menu]").forEach(function (menu) {
+      var summary = menu.querySelector("summary");
+      menu.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && menu.open) {
+          menu.open = false;
+          summary.focus();
+          event.preventDefault();
+        }
+      });
+      menu.addEventListener("focusout", function (event) {
+        if (menu.open && event.relatedTarget && !menu.contains(event.relatedTarget)) {
+          menu.open = false;
+        }
+      });
+      document.addEventListener("click", function (event) {
+        if (menu.open && !menu.contains(event.target)) menu.open = false;
+      });
     });
   }
 
@@ -104,7 +155,9 @@
   }
 
   localTimes();
+  navMenus();
   passwordMeters();
   matchHints();
   revealButtons();
+  window.Usher = { localTimes: localTimes };
 })();
