@@ -39,6 +39,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests of PostgreSQL-only behaviour (row locks) run in the PostgreSQL pass only."""
+    if (
+        TEST_DATABASE_URL
+        and make_url(normalize_url(TEST_DATABASE_URL)).get_backend_name() == "postgresql"
+    ):
+        return
+    kept = [i for i in items if i.get_closest_marker("postgres_only") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 def pytest_report_header() -> str:
     backend = (
         make_url(normalize_url(TEST_DATABASE_URL)).get_backend_name()

@@ -31,9 +31,15 @@ def settings_overrides(request: pytest.FixtureRequest) -> dict[str, object]:
 
 @pytest.fixture(autouse=True)
 def _empty_redis() -> None:
-    """Start from an empty count (Redis database 15 is the test suite's own)."""
-    with redis.Redis.from_url(REDIS_URL) as store:
-        store.flushdb()
+    """Start from an empty count (Redis database 15 is the test suite's own).
+
+    Without a Redis server (a bare developer machine) these tests are skipped; CI starts one
+    and fails any skipped test (USHER_TEST_NO_SKIP)."""
+    with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2) as store:
+        try:
+            store.flushdb()
+        except redis.ConnectionError:
+            pytest.skip("no Redis server on 127.0.0.1:6379")
 
 
 @pytest.fixture

@@ -303,11 +303,10 @@ def test_busy_workers_send_each_message_once(app: FastAPI, smtp_server: SmtpServ
     assert statuses == {OutboxStatus.sent}
 
 
+@pytest.mark.postgres_only  # row locks are PostgreSQL's; SQLite serializes write transactions
 def test_a_row_locked_by_another_worker_is_skipped_not_waited_for(
-    app: FastAPI, smtp_server: SmtpServer, is_postgres: bool
+    app: FastAPI, smtp_server: SmtpServer
 ) -> None:
-    if not is_postgres:
-        pytest.skip("row locks are PostgreSQL's; SQLite serializes whole write transactions")
     locked = queue(app, "locked@example.com")
     queue(app, "free@example.com")
     with db_session(app) as session:
