@@ -122,3 +122,4 @@ Index("ix_users_org_email_lower_id", User.organization_id, func.lower(User.email
 Index("ix_users_org_registered_at", User.organization_id, User.registered_at, User.id)
 Index("ix_users_org_last_activity_at", User.organization_id, User.last_activity_at, User.id)
 Index("ix_users_org_created_at", User.organization_id, User.created_at, User.id)
+Index("ix_users_org_status", User.organization_id, User.status)
