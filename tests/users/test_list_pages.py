@@ -200,3 +200,14 @@ def test_rows_carry_what_the_list_shows(admin: SignedIn) -> None:
         "org_unit",
         "position",
     }
+
+
+@pytest.mark.parametrize("sort", SORTS)
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_search_results_page_exactly_too(
+    admin: SignedIn, seeded: list[str], sort: str, order: str
+) -> None:
+    everyone = walk(admin, {"sort": sort, "order": order, "limit": 500})
+    expected = [u["id"] for u in everyone if u["email"].endswith("@a.example")]
+    rows = walk(admin, {"q": "@a.exa", "sort": sort, "order": order, "limit": 4})
+    assert [r["id"] for r in rows] == expected
