@@ -14,9 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from usher.access.service import require_user_manager
 from usher.api.deps import ClientDep, SessionDep
-from usher.api.http import clear_session_cookie
 from usher.audit import service as audit
 from usher.errors import Conflict, NotFound, NotPermitted, UsherError, ValidationFailed
 from usher.models import AuditEvent, Organization
@@ -25,11 +23,11 @@ from usher.web.csrf import CsrfDep
 from usher.web.deps import (
     Viewer,
     ViewerDep,
-    has_session_cookie,
     redirect,
     settle_refusal,
     split_errors,
 )
+from usher.web.pages.users_shared import require_admin
 from usher.web.render import PageRoute, render, settings_of
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -48,18 +46,10 @@ NOT_AN_ADMIN = (
 def _gate(request: Request, session: Session, viewer: Viewer | None) -> Viewer | Response:
     """The viewer if they may see admin pages; the way to sign in if nobody is signed in;
     a 403 page (by raising) for a member without admin rights."""
-    if viewer is None:
-        settings = settings_of(request)
-        if not has_session_cookie(request, settings):
-            return redirect("/login")
-        response = redirect("/login?done=session_ended")
-        clear_session_cookie(response, settings)
-        return response
     try:
-        require_user_manager(session, viewer.user)
+        return require_admin(request, session, settings_of(request), viewer)
     except NotPermitted:
         raise NotPermitted(NOT_AN_ADMIN) from None
-    return viewer
 
 
 def _check_mark(errors: Mapping[str, Sequence[str]], message: str | None) -> str | None:
