@@ -25,9 +25,7 @@ from usher.auth.schemas import (
 
 router = APIRouter(tags=["auth"])
 
-FORGOT_ANSWER = (
-    "If an active account with that email exists in that organization, a reset link is on its way."
-)
+FORGOT_ANSWER = service.RESET_REQUESTED
 
 
 def me_read(session: SessionDep, user: CurrentUser) -> MeRead:

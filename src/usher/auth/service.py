@@ -31,6 +31,10 @@ from usher.users import repository as users_repo
 # Last-seen and last-activity times are written at most this often, never on every request.
 ACTIVITY_WRITE_INTERVAL = timedelta(minutes=1)
 INVALID_CREDENTIALS = "The organization, email or password is incorrect."
+# The one answer to a reset request, whether or not the account exists.
+RESET_REQUESTED = (
+    "If an active account with that email exists in that organization, a reset link is on its way."
+)
 
 
 @dataclass(frozen=True)

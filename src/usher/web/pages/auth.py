@@ -30,10 +30,7 @@ NOTICES = {
     "reset": "Your password has been changed. Sign in with it now.",
     "session_ended": "Your session has ended. Sign in again.",
 }
-# Worded as the API's answer (auth.endpoints.FORGOT_ANSWER); doors do not import each other.
-FORGOT_ANSWER = (
-    "If an active account with that email exists in that organization, a reset link is on its way."
-)
+FORGOT_ANSWER = auth_service.RESET_REQUESTED
 RESET_GONE = "This reset link is missing, used or expired. Ask for a new one below."
 
 
