@@ -47,6 +47,7 @@ if __package__ in (None, ""):  # run as a script: make the `bench` package impor
 from bench import seed as seeding
 from bench.plans import explain
 from bench.queries import Case, call, cases, collect_sample
+from usher.db.migrate import upgrade
 from usher.models import User
 
 BUDGET_MS = 100.0
@@ -217,6 +218,7 @@ def run_engine(backend: str, args: argparse.Namespace) -> tuple[str, list[Result
     other = args.other_users if args.other_users is not None else args.users // 10
     seeded = None
     if args.reuse and seeding.exists(target):
+        upgrade(target.url)  # a kept database gets the migrations written since
         app = seeding.build_app(target)
         seeded = seeding.find_seeded(app)
         if seeded is None or seeded.users != args.users:
