@@ -196,14 +196,16 @@ def seed(
     other_users: int,
     rng_seed: int = 42,
     batch: int = 5000,
+    statistics: bool = True,
 ) -> Seeded:
-    """Both organizations and their users, then fresh planner statistics."""
+    """Both organizations and their users, then (unless told not to) planner statistics."""
     rng = random.Random(rng_seed)
     now = datetime.now(UTC)
     with progress_bar() as progress, search_index_built_after(app.state.engine):
         seeded = _seed_org(app, MAIN, rng, now, users, batch, progress)
         _seed_org(app, OTHER, rng, now, other_users, batch, progress)
-    analyze(app.state.engine)
+    if statistics:
+        analyze(app.state.engine)
     return seeded
 
 

@@ -15,8 +15,10 @@ Run from the repository root (never run by the test suite)::
 ``--postgres URL`` names the server the database is created on (default
 postgresql://postgres@127.0.0.1:5432/test). ``--keep`` leaves the database behind; ``--reuse``
 times a kept one again (and keeps it) without generating it. ``--explain`` prints every statement
-of each query shape with its plan (``bench/plans.py``). The data comes from ``bench/seed.py`` and
-``bench/generate.py``, the query shapes and their inputs from ``bench/queries.py``.
+of each query shape with its plan (``bench/plans.py``). ``--no-analyze`` skips ANALYZE after the
+load, leaving SQLite's planner without statistics, as the app's own databases are. The data comes
+from ``bench/seed.py`` and ``bench/generate.py``, the query shapes and their inputs from
+``bench/queries.py``.
 """
 
 from __future__ import annotations
@@ -218,8 +220,10 @@ def run_engine(backend: str, args: argparse.Namespace) -> tuple[str, list[Result
     other = args.other_users if args.other_users is not None else args.users // 10
     seeded = None
     if args.reuse and seeding.exists(target):
-        upgrade(target.url)  # a kept database gets the migrations written since
+        upgrade(target.url)  # a kept database gets the migrations written since,
         app = seeding.build_app(target)
+        if not args.no_analyze:  # and statistics that cover their indexes
+            seeding.analyze(app.state.engine)
         seeded = seeding.find_seeded(app)
         if seeded is None or seeded.users != args.users:
             raise SystemExit(f"{target.label} does not hold a {args.users:,}-user benchmark")
@@ -230,7 +234,13 @@ def run_engine(backend: str, args: argparse.Namespace) -> tuple[str, list[Result
         seeding.create(target)
         app = seeding.build_app(target)
         seeded = seeding.seed(
-            app, target, users=args.users, other_users=other, rng_seed=args.seed, batch=args.batch
+            app,
+            target,
+            users=args.users,
+            other_users=other,
+            rng_seed=args.seed,
+            batch=args.batch,
+            statistics=not args.no_analyze,
         )
         console.print(f"loaded in {time.perf_counter() - started:,.0f} s")
     engine: Engine = app.state.engine
@@ -258,6 +268,7 @@ def run_engine(backend: str, args: argparse.Namespace) -> tuple[str, list[Result
         load_after = os.getloadavg()
         title = (
             f"{server_version(engine)} · {args.users:,} users (+{other:,} in another org) · "
+            f"{'no ANALYZE · ' if args.no_analyze else ''}"
             f"{database_size(target, engine)} · limit {args.limit} · "
             f"load avg {load_before[0]:.1f} → {load_after[0]:.1f}"
         )
@@ -297,6 +308,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--reuse", action="store_true", help="time a kept database as it is (and keep it)"
     )
     parser.add_argument("--explain", action="store_true", help="print each query's plan")
+    parser.add_argument(
+        "--no-analyze",
+        action="store_true",
+        help="leave the planner without statistics, as the app itself does on SQLite",
+    )
     return parser.parse_args(argv)
 
 
