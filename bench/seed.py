@@ -36,6 +36,7 @@ from usher.app import create_app
 from usher.config import Settings
 from usher.db.base import Base
 from usher.db.engine import get_engine, normalize_url, unit_of_work
+from usher.db.maintenance import refresh_statistics
 from usher.db.migrate import upgrade
 from usher.invitations.service import accept
 from usher.kit.client import CLI_CLIENT
@@ -339,14 +340,13 @@ def _load(
 
 
 def analyze(engine: Engine) -> None:
-    """Planner statistics as a long-lived database would have them (autovacuum, optimize)."""
+    """Planner statistics as a running Usher has them: PostgreSQL's autovacuum, and on SQLite
+    the sampled ANALYZE that every worker runs when it starts and every hour."""
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
         return
-    with engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE")
-        conn.exec_driver_sql("PRAGMA optimize")
+    refresh_statistics(engine)
     with engine.connect() as conn:
         # Outside any transaction (the raw connection is in autocommit mode).
         raw: Any = conn.connection.dbapi_connection

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from usher import __version__
+from usher.access.endpoints import router as access_router
 from usher.api import problems
 from usher.audit.endpoints import router as audit_router
 from usher.auth.endpoints import router as auth_router
@@ -22,6 +23,7 @@ from usher.invitations.endpoints import router as invitations_router
 from usher.kit.logs import install_redaction
 from usher.kit.ratelimit import RateLimiter
 from usher.orgs.endpoints import router as orgs_router
+from usher.teams.endpoints import router as teams_router
 from usher.users.endpoints import router as users_router
 
 log = logging.getLogger("usher")
@@ -77,6 +79,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     api.include_router(invitations_router)
     api.include_router(orgs_router)
     api.include_router(audit_router)
+    api.include_router(teams_router)
+    api.include_router(access_router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"], include_in_schema=True)

@@ -142,7 +142,7 @@ def test_members_get_a_403_page(factory: Factory, admin: SignedIn, path: str) ->
     assert r.status_code == 403
     html = page(r)
     assert html.by_tag("h1").text == "Not permitted"
-    assert "Organization Admin" in html.text
+    assert "An Organization Admin can give it to you" in html.text
     assert "Traceback" not in r.text
 
 

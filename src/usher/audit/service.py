@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from usher.access.scope import OrgScope
-from usher.access.service import require_user_manager
+from usher.access.service import require
 from usher.audit import repository as audit_repo
 from usher.audit.repository import AuditFilters as AuditFilters
 from usher.kit.client import ClientInfo
@@ -53,8 +53,8 @@ def record(
 def list_events(
     session: Session, actor: User, *, filters: AuditFilters, cursor: str | None, limit: int
 ) -> tuple[list[AuditEvent], str | None]:
-    """The organization's audit log, newest first; Organization Admins only (for now)."""
-    scope = require_user_manager(session, actor)
+    """The organization's audit log, newest first; for those who hold audit.read."""
+    scope = require(session, actor, "audit.read")
     after = decode_cursor(cursor, sort="created_at", descending=True) if cursor else None
     rows, next_cursor = audit_repo.list_events(session, scope, filters, after=after, limit=limit)
     return rows, encode_cursor(next_cursor) if next_cursor else None

@@ -62,6 +62,10 @@ class MeRead(BaseModel):
     last_activity_at: datetime | None
     organization: OrganizationRef
     is_org_admin: bool
+    permissions: list[str] = Field(
+        description="Usher's own permissions the user holds, on the whole organization or on "
+        "some of its units."
+    )
 
     @classmethod
     def of(cls, me: Any) -> MeRead:
@@ -77,6 +81,7 @@ class MeRead(BaseModel):
             last_activity_at=user.last_activity_at,
             organization=OrganizationRef(id=org.id, name=org.name, slug=org.slug),
             is_org_admin=me.is_org_admin,
+            permissions=sorted(me.permissions),
         )
 
 

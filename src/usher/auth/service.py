@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from usher.access.service import is_org_admin, member_scope, system_scope
+from usher.access.catalogue import PERMISSIONS
+from usher.access.service import access_of, is_org_admin, member_scope, system_scope
 from usher.audit.service import record
 from usher.auth import passwords
 from usher.auth import repository as auth_repo
@@ -353,7 +354,17 @@ class Me:
     user: User
     organization: Organization
     is_org_admin: bool
+    # Usher's own permissions the user holds somewhere (the organization or some org units):
+    # what the pages offer them.
+    permissions: frozenset[str] = frozenset()
 
 
 def me(session: Session, actor: User) -> Me:
-    return Me(actor, orgs_repo.get(session, member_scope(actor)), is_org_admin(session, actor))
+    held = access_of(session, actor)
+    permissions = frozenset(p for p in PERMISSIONS if held.unit_scopes(p) != set())
+    return Me(
+        actor,
+        orgs_repo.get(session, member_scope(actor)),
+        is_org_admin(session, actor),
+        permissions,
+    )

@@ -8,9 +8,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 
 from usher.db.engine import normalize_url
+from usher.db.maintenance import refresh_statistics
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -24,6 +25,11 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+    engine = create_engine(normalize_url(url))
+    try:
+        refresh_statistics(engine)
+    finally:
+        engine.dispose()
 
 
 def is_current(engine: Engine) -> bool:

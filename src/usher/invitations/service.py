@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from usher.access.scope import OrgScope
-from usher.access.service import require_user_manager, system_scope
+from usher.access.service import require_user, system_scope
 from usher.audit.service import record
 from usher.auth import passwords
 from usher.auth.service import password_context
@@ -124,7 +124,7 @@ def resend(
     session: Session, actor: User, *, user_id: uuid.UUID, client: ClientInfo
 ) -> IssuedInvitation:
     """Mail a new link (expiry renewed); the old link dies."""
-    scope = require_user_manager(session, actor)
+    scope, _user = require_user(session, actor, "users.manage", user_id)
     user = _pending_user(session, scope, user_id)
     issued = issue(session, scope=scope, user=user, method=InviteMethod.email, invited_by=actor)
     record(
@@ -143,7 +143,7 @@ def regenerate_link(
     session: Session, actor: User, *, user_id: uuid.UUID, client: ClientInfo
 ) -> IssuedInvitation:
     """A new shareable link for the admin to copy; the old link dies."""
-    scope = require_user_manager(session, actor)
+    scope, _user = require_user(session, actor, "users.manage", user_id)
     user = _pending_user(session, scope, user_id)
     issued = issue(session, scope=scope, user=user, method=InviteMethod.link, invited_by=actor)
     record(
@@ -161,7 +161,7 @@ def revoke(
     session: Session, actor: User, *, user_id: uuid.UUID, delete_user: bool, client: ClientInfo
 ) -> None:
     """Kill the user's open link; keep the pending user or delete them, as the caller says."""
-    scope = require_user_manager(session, actor)
+    scope, _user = require_user(session, actor, "users.manage", user_id)
     user = _pending_user(session, scope, user_id)
     open_invitations = revoke_open(session, scope, user)
     record(

@@ -15,13 +15,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from usher.config import Settings
 from usher.db.engine import unit_of_work
+from usher.db.maintenance import REFRESH_EVERY_SECONDS, refresh_statistics
 from usher.kit import clock
 from usher.mail.transport import (
     PermanentFailure,
@@ -85,7 +86,11 @@ class MailWorker:
     def run_forever(self, stop: threading.Event) -> None:
         """Deliver until ``stop`` is set; an error is logged and the next round goes on."""
         log.info("mail worker %s started", self.worker_id)
+        next_statistics = time.monotonic()
         while not stop.is_set():
+            if time.monotonic() >= next_statistics:
+                next_statistics = time.monotonic() + REFRESH_EVERY_SECONDS
+                self._refresh_statistics()
             try:
                 handled = self.run_once()
             except Exception:
@@ -94,6 +99,16 @@ class MailWorker:
             if not handled:
                 stop.wait(self._settings.mail_poll_seconds)
         log.info("mail worker %s stopped", self.worker_id)
+
+    def _refresh_statistics(self) -> None:
+        bind = self._session_factory.kw.get("bind")
+        if isinstance(bind, Engine):
+            try:
+                refresh_statistics(bind)
+            except Exception:
+                log.exception(
+                    "mail worker %s: refreshing planner statistics failed", self.worker_id
+                )
 
     def run_once(self) -> int:
         """Claim one batch, send it, record each outcome; the number of messages handled."""

@@ -115,7 +115,8 @@ def _derive_search_columns(_mapper: Mapper[User], _conn: object, user: User) -> 
     user.search_key = search_key_of(user.id)
 
 
-Index("uq_users_search_key", User.search_key, unique=True)
+# Unique by itself; the organization makes SQLite's search count an index-only read.
+Index("uq_users_search_key_org", User.search_key, User.organization_id, unique=True)
 # Keyset pagination: one index per sort order, the id as tie-breaker.
 Index("ix_users_org_sort_name", User.organization_id, User.sort_name, User.id)
 Index("ix_users_org_email_lower_id", User.organization_id, func.lower(User.email), User.id)
@@ -123,3 +124,6 @@ Index("ix_users_org_registered_at", User.organization_id, User.registered_at, Us
 Index("ix_users_org_last_activity_at", User.organization_id, User.last_activity_at, User.id)
 Index("ix_users_org_created_at", User.organization_id, User.created_at, User.id)
 Index("ix_users_org_status", User.organization_id, User.status)
+Index("ix_users_org_org_unit", User.organization_id, User.org_unit_id)
+# (SQLite also has ix_users_org_search_text (organization_id, search_text, id), made by
+# migration 0005 alone: 1-2 character searches read it instead of the table.)

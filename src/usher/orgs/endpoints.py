@@ -15,7 +15,6 @@ from usher.orgs.schemas import (
     OrgUnitCreate,
     OrgUnitRead,
     OrgUnitUpdate,
-    TeamRead,
 )
 
 router = APIRouter(tags=["organization"])
@@ -50,17 +49,6 @@ def update_organization(
         client=client,
     )
     return _org(org)
-
-
-@router.get("/teams", response_model=list[TeamRead])
-def list_teams(session: SessionDep, actor: CurrentUser) -> list[TeamRead]:
-    """Teams to assign when inviting, with their descriptions."""
-    return [
-        TeamRead(
-            id=t.id, name=t.name, description=t.description, key=t.key, predefined=t.is_predefined
-        )
-        for t in service.list_teams(session, actor)
-    ]
 
 
 @router.get("/org-units", response_model=list[OrgUnitRead])

@@ -11,13 +11,21 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from usher.access.roles import install_builtins
 from usher.access.scope import OrgScope
-from usher.access.service import member_scope, require_user_manager, system_scope
+from usher.access.service import (
+    member_scope,
+    require,
+    require_on_unit,
+    require_somewhere,
+    system_scope,
+    unit_entity,
+)
 from usher.audit.service import record
 from usher.errors import Conflict, NotFound, ValidationFailed
 from usher.invitations import service as invitations
 from usher.kit.client import ClientInfo
-from usher.models import Organization, OrgUnit, Team, User
+from usher.models import Organization, OrgUnit, User
 from usher.models.invitation import InviteMethod
 from usher.models.team import ORGANIZATION_ADMIN
 from usher.orgs import repository as orgs_repo
@@ -25,13 +33,6 @@ from usher.users import repository as users_repo
 from usher.users import service as users_service
 from usher.users.schemas import UserCreate
 
-PREDEFINED_TEAMS = {
-    ORGANIZATION_ADMIN: (
-        "Organization Admin",
-        "Full control of the organization: invite, edit and delete users, manage teams, "
-        "roles, organization units and settings.",
-    ),
-}
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 MIN_EXPIRY_DAYS, MAX_EXPIRY_DAYS = 1, 90
 MAX_NAME = 200
@@ -98,12 +99,7 @@ def create_organization(
     session.add(org)
     session.flush()
     scope = system_scope(org.id)
-    teams = {
-        key: Team(organization_id=org.id, key=key, name=team_name, description=description)
-        for key, (team_name, description) in PREDEFINED_TEAMS.items()
-    }
-    session.add_all(teams.values())
-    session.flush()
+    teams = install_builtins(session, scope)
     admin = users_service.create_pending_user(
         session, scope, data=admin_data, invited_by=None, teams=[teams[ORGANIZATION_ADMIN]]
     )
@@ -139,7 +135,7 @@ def update_organization(
     invitation_expiry_days: int | None,
     client: ClientInfo,
 ) -> Organization:
-    scope = require_user_manager(session, actor)
+    scope = require(session, actor, "settings.manage")
     org = orgs_repo.get(session, scope)
     if name is not None:
         name = _clean_name(
@@ -174,10 +170,6 @@ def update_organization(
     return org
 
 
-def list_teams(session: Session, actor: User) -> Sequence[Team]:
-    return orgs_repo.list_teams(session, member_scope(actor))
-
-
 def list_org_units(session: Session, actor: User) -> Sequence[OrgUnit]:
     return orgs_repo.list_org_units(session, member_scope(actor))
 
@@ -185,7 +177,7 @@ def list_org_units(session: Session, actor: User) -> Sequence[OrgUnit]:
 def create_org_unit(
     session: Session, actor: User, *, name: str, parent_id: uuid.UUID | None, client: ClientInfo
 ) -> OrgUnit:
-    scope = require_user_manager(session, actor)
+    scope = require_on_unit(session, actor, "org_units.manage", parent_id)
     name = _unit_name(name)
     orgs_repo.lock(session, scope)  # the parent cannot be deleted meanwhile
     if parent_id is not None and orgs_repo.get_org_unit(session, scope, parent_id) is None:
@@ -240,7 +232,7 @@ class OrgUnitTree:
 
 def org_unit_tree(session: Session, actor: User) -> OrgUnitTree:
     """The organization's units as a tree, with how many users each has directly."""
-    scope = require_user_manager(session, actor)
+    scope = require_somewhere(session, actor, "org_units.read").scope
     units = orgs_repo.list_org_units(session, scope)
     counts = orgs_repo.member_counts(session, scope)
     by_parent: dict[uuid.UUID | None, list[OrgUnit]] = {}
@@ -262,8 +254,7 @@ def org_unit_tree(session: Session, actor: User) -> OrgUnitTree:
 def rename_org_unit(
     session: Session, actor: User, *, unit_id: uuid.UUID, name: str, client: ClientInfo
 ) -> OrgUnit:
-    scope = require_user_manager(session, actor)
-    unit = _org_unit_or_404(session, scope, unit_id)
+    _scope, unit = _managed_unit(session, actor, unit_id)
     name = _unit_name(name)
     if name != unit.name:
         old, unit.name = unit.name, name
@@ -283,11 +274,14 @@ def move_org_unit(
     client: ClientInfo,
 ) -> OrgUnit:
     """Put the unit (with its sub-units) under another parent, or at the top level (None)."""
-    scope = require_user_manager(session, actor)
+    scope, unit = _managed_unit(session, actor, unit_id)
     orgs_repo.lock(session, scope)  # two crossing moves could otherwise make a loop
-    unit = _org_unit_or_404(session, scope, unit_id)
     if parent_id == unit.parent_id:
         return unit
+    if parent_id is None:
+        require(session, actor, "org_units.manage")  # the top level is the organization's
+    elif orgs_repo.get_org_unit(session, scope, parent_id) is not None:
+        require_on_unit(session, actor, "org_units.manage", parent_id)
     parent = None
     if parent_id is not None:
         parent = orgs_repo.get_org_unit(session, scope, parent_id)
@@ -345,9 +339,8 @@ def delete_org_unit(
     session: Session, actor: User, *, unit_id: uuid.UUID, client: ClientInfo
 ) -> None:
     """Delete a unit that has no users and no sub-units; otherwise say what is in it."""
-    scope = require_user_manager(session, actor)
+    scope, unit = _managed_unit(session, actor, unit_id)
     orgs_repo.lock(session, scope)
-    unit = _org_unit_or_404(session, scope, unit_id)
     members = orgs_repo.count_members(session, scope, unit.id)
     children = orgs_repo.count_children(session, scope, unit.id)
     if members or children:
@@ -370,6 +363,21 @@ def delete_org_unit(
     _record_unit(session, actor, unit, "org_unit.deleted", client, {})
     session.delete(unit)
     session.flush()
+
+
+def _managed_unit(session: Session, actor: User, unit_id: uuid.UUID) -> tuple[OrgScope, OrgUnit]:
+    """403 for those who manage no unit, 404 for a unit not in the organization, 403 for a
+    unit outside the actor's own."""
+    reach = require_somewhere(session, actor, "org_units.manage")
+    unit = _org_unit_or_404(session, reach.scope, unit_id)
+    require(
+        session,
+        actor,
+        "org_units.manage",
+        unit_entity(session, reach.scope, unit.id),
+        access=reach.access,
+    )
+    return reach.scope, unit
 
 
 def _org_unit_or_404(session: Session, scope: OrgScope, unit_id: uuid.UUID) -> OrgUnit:

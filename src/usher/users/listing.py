@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, literal_column, select, text, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, exists, false, func, literal, literal_column, select, text, tuple_
+from sqlalchemy.orm import Session, aliased
 
 from usher.access.scope import OrgScope
 from usher.kit.pagination import Cursor
@@ -39,6 +39,8 @@ class UserFilters:
     statuses: Sequence[UserStatus] = ()
     org_unit_id: uuid.UUID | None = None
     team_ids: Sequence[uuid.UUID] = ()
+    # Set by the service, not the caller: the org units the viewer may see (None: all).
+    within_unit_ids: Sequence[uuid.UUID] | None = None
 
 
 @dataclass
@@ -61,22 +63,24 @@ def search_needle(q: str) -> str | None:
     return " ".join(q.split()).casefold()
 
 
-def _search_condition(session: Session, needle: str) -> ColumnElement[bool]:
-    if session.get_bind().dialect.name == "postgresql" or len(needle) < 3:
-        # pg_trgm serves LIKE '%…%'. (Under 3 characters no trigram index can help, on
-        # either engine; the organization's rows are filtered in the database.)
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return User.search_text.like(f"%{escaped}%", escape="\\")
-    phrase = '"' + needle.replace('"', '""') + '"'
-    matches: Select[Any] = (
-        select(literal_column("rowid"))
-        .select_from(text("users_search"))
-        .where(text("users_search MATCH :phrase").bindparams(phrase=phrase))
-    )
-    return User.search_key.in_(matches)
+# How many matches make walking a sort index (and keeping the rows that match) cheaper than
+# fetching every match and sorting them: a walk reads about limit x org size / matches rows.
+WALK_FROM_MATCHES = 2000
 
 
-def _unit_and_descendants(scope: OrgScope, unit_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+def _escaped_like(needle: str) -> str:
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _plus(column: Any) -> Any:
+    """``+users.<column>`` (SQLite): the same value, but no index is used for it."""
+    return literal_column(f"+users.{column.key}", type_=column.type)
+
+
+def _unit_and_descendants(session: Session, scope: OrgScope, unit_id: uuid.UUID) -> list[uuid.UUID]:
+    """The unit and every unit under it (a few dozen rows), resolved before the users query so
+    that the users are found by ``(organization_id, org_unit_id)``."""
     tree = (
         select(OrgUnit.id)
         .where(OrgUnit.id == unit_id, OrgUnit.organization_id == scope.organization_id)
@@ -87,36 +91,112 @@ def _unit_and_descendants(scope: OrgScope, unit_id: uuid.UUID) -> Select[tuple[u
             OrgUnit.parent_id == tree.c.id, OrgUnit.organization_id == scope.organization_id
         )
     )
-    return select(tree.c.id)
+    return list(session.scalars(select(tree.c.id)))
 
 
-def _conditions(session: Session, scope: OrgScope, filters: UserFilters) -> list[Any]:
-    conds: list[Any] = [User.organization_id == scope.organization_id]
-    if filters.q:
-        needle = search_needle(filters.q)
-        if needle:
-            conds.append(_search_condition(session, needle))
-    if filters.statuses:
-        conds.append(User.status.in_(list(filters.statuses)))
-    if filters.org_unit_id is not None:
-        conds.append(User.org_unit_id.in_(_unit_and_descendants(scope, filters.org_unit_id)))
-    if filters.team_ids:
+def _org_teams(scope: OrgScope, team_ids: Sequence[uuid.UUID]) -> Select[Any]:
+    return select(Team.id).where(
+        Team.id.in_(list(team_ids)), Team.organization_id == scope.organization_id
+    )
+
+
+def _conditions(
+    session: Session, scope: OrgScope, filters: UserFilters, *, walk: bool, count: bool = False
+) -> list[Any]:
+    """The WHERE of the list. ``walk`` writes the selective predicates so that the sort index
+    drives (page of a large result); otherwise they drive (count, page of a small result).
+
+    On SQLite the predicate that must not drive is written with a unary ``+``, which keeps
+    the planner from using an index for it whatever its statistics say."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    conds: list[Any] = []
+    driven = False  # a selective predicate drives: keep the organization index out of it
+    needle = search_needle(filters.q) if filters.q else None
+    if needle and sqlite and len(needle) >= 3:
+        phrase = '"' + needle.replace('"', '""') + '"'
+        matches: Select[Any] = (
+            select(literal_column("rowid"))
+            .select_from(text("users_search"))
+            .where(text("users_search MATCH :phrase").bindparams(phrase=phrase))
+        )
+        key = _plus(User.search_key) if walk else User.search_key
+        conds.append(key.in_(matches))
+        driven = not walk
+    elif needle and sqlite and not walk and not count:
+        # 1-2 characters, few matches: no trigram index can help, so the matches are found by
+        # testing ix_users_org_search_text (organization_id, search_text, id), a covering
+        # index far smaller than the table, and then sorted.
+        scan = aliased(User)
         conds.append(
             User.id.in_(
-                select(TeamMember.user_id)
-                .join(Team, Team.id == TeamMember.team_id)
-                .where(
-                    TeamMember.team_id.in_(list(filters.team_ids)),
-                    Team.organization_id == scope.organization_id,
+                select(scan.id).where(
+                    scan.organization_id == scope.organization_id,
+                    scan.search_text.like(_escaped_like(needle), escape="\\"),
                 )
             )
         )
-    return conds
+        driven = True
+    elif needle:
+        # pg_trgm's GIN index serves LIKE '%…%' on PostgreSQL. Under 3 characters no trigram
+        # index can help: the rows are tested in the database (on SQLite, with many matches,
+        # while walking the sort index).
+        conds.append(User.search_text.like(_escaped_like(needle), escape="\\"))
+    if filters.statuses:
+        conds.append(User.status.in_(list(filters.statuses)))
+    if filters.org_unit_id is not None:
+        units = _unit_and_descendants(session, scope, filters.org_unit_id)
+        column = _plus(User.org_unit_id) if (walk and sqlite) else User.org_unit_id
+        conds.append(column.in_(units) if units else false())
+    if filters.team_ids:
+        members = select(TeamMember.user_id).where(
+            TeamMember.team_id.in_(_org_teams(scope, filters.team_ids))
+        )
+        if walk:
+            conds.append(
+                exists().where(
+                    TeamMember.user_id == User.id,
+                    TeamMember.team_id.in_(_org_teams(scope, filters.team_ids)),
+                )
+            )
+        else:
+            conds.append(User.id.in_(members))
+            driven = True
+    if filters.within_unit_ids is not None:
+        allowed = list(filters.within_unit_ids)
+        conds.append(User.org_unit_id.in_(allowed) if allowed else false())
+    org = _plus(User.organization_id) if (sqlite and driven) else User.organization_id
+    return [org == scope.organization_id, *conds]
 
 
 def count_users(session: Session, scope: OrgScope, filters: UserFilters) -> int:
-    stmt = select(func.count()).select_from(User).where(*_conditions(session, scope, filters))
+    if filters.team_ids and not (
+        filters.q or filters.statuses or filters.org_unit_id or filters.within_unit_ids is not None
+    ):
+        # A team's members are people of its organization (the teams are checked to be the
+        # organization's), so the primary key of team_members counts them alone.
+        members = select(func.count(func.distinct(TeamMember.user_id))).where(
+            TeamMember.team_id.in_(_org_teams(scope, filters.team_ids))
+        )
+        return int(session.scalar(members) or 0)
+    # Counted with the selective predicates driving (a 1-2 character search on SQLite as a
+    # plain LIKE, which SQLite tests against its covering search-text index).
+    stmt = (
+        select(func.count())
+        .select_from(User)
+        .where(*_conditions(session, scope, filters, walk=False, count=True))
+    )
     return int(session.scalar(stmt) or 0)
+
+
+def _has_selective_filter(filters: UserFilters) -> bool:
+    needle = search_needle(filters.q) if filters.q else None
+    return bool(
+        needle
+        or filters.statuses
+        or filters.org_unit_id
+        or filters.team_ids
+        or filters.within_unit_ids is not None
+    )
 
 
 def list_users(
@@ -130,17 +210,30 @@ def list_users(
     limit: int,
 ) -> Page:
     """One page in keyset order. NULLs (never registered, never active) sort as the smallest
-    value; each NULL / non-NULL segment is its own index range scan."""
+    value; each NULL / non-NULL segment is its own index range scan.
+
+    The ``total`` is counted first (it is answered anyway) and chooses the page's plan: with
+    many matches the sort index is walked, with few the matches are fetched and sorted
+    (docs/performance.md has the figures behind this)."""
     expr, nullable = SORTS[sort]
-    base = _conditions(session, scope, filters)
+    total = count_users(session, scope, filters)
+    if total == 0:
+        return Page(users=[], total=0, next_cursor=None)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    needle = search_needle(filters.q) if filters.q else None
+    walk = not _has_selective_filter(filters) or total >= WALK_FROM_MATCHES
+    if postgres and needle and len(needle) >= 3:
+        # The trigram matches are found first (MATERIALIZED) and sorted and limited on their
+        # own copy of the sort key; only the page's rows are joined back to ``users``. Left to
+        # itself the planner may walk the whole sort index hunting a rare fragment, or hash
+        # all of ``users`` to join thousands of matches.
+        walk = False
+    base = _conditions(session, scope, filters, walk=walk)
     want = limit + 1
     key_value: Any = expr
     key_id: Any = User.id
     matched = None
-    if filters.q and search_needle(filters.q) and session.get_bind().dialect.name == "postgresql":
-        # Find the trigram matches first (MATERIALIZED) and order them by their own copy of the
-        # sort key: left to itself, the planner may walk the whole sort index hunting for a rare
-        # fragment (140 ms p95 at 100,000 users, see docs/performance.md).
+    if postgres and needle and len(needle) >= 3:
         matched = (
             select(User.id.label("id"), expr.label("sort_value"))
             .where(*base)
@@ -166,12 +259,30 @@ def list_users(
         )
         # The sort value comes back from the database itself, so the cursor compares exactly
         # as the index does (SQLite's lower() is not Python's).
-        stmt = select(User, key_value)
         if matched is not None:
-            stmt = stmt.join(matched, matched.c.id == User.id)
+            page = (
+                select(matched.c.id, matched.c.sort_value)
+                .where(*seg, *extra)
+                .order_by(*order)
+                .limit(n)
+                .subquery("page")
+            )
+            page_order = (
+                [page.c.id.desc() if descending else page.c.id.asc()]
+                if null_segment
+                else (
+                    [page.c.sort_value.desc(), page.c.id.desc()]
+                    if descending
+                    else [page.c.sort_value.asc(), page.c.id.asc()]
+                )
+            )
+            stmt = (
+                select(User, page.c.sort_value)
+                .join(page, page.c.id == User.id)
+                .order_by(*page_order)
+            )
         else:
-            stmt = stmt.where(*base)
-        stmt = stmt.where(*seg, *extra).order_by(*order).limit(n)
+            stmt = select(User, key_value).where(*base, *seg, *extra).order_by(*order).limit(n)
         return [(row[0], row[1]) for row in session.execute(stmt)]
 
     def after_value(c: Cursor) -> list[Any]:
@@ -204,11 +315,7 @@ def list_users(
         rows = rows[:limit]
         last, value = rows[-1]
         next_cursor = Cursor(sort=sort, descending=descending, value=value, id=last.id)
-    return Page(
-        users=[u for u, _ in rows],
-        total=count_users(session, scope, filters),
-        next_cursor=next_cursor,
-    )
+    return Page(users=[u for u, _ in rows], total=total, next_cursor=next_cursor)
 
 
 def attach_teams_and_units(session: Session, scope: OrgScope, page: Page) -> Page:

@@ -18,6 +18,16 @@ def get(session: Session, scope: OrgScope, user_id: uuid.UUID) -> User | None:
     )
 
 
+def get_many(session: Session, scope: OrgScope, user_ids: Sequence[uuid.UUID]) -> Sequence[User]:
+    if not user_ids:
+        return []
+    return session.scalars(
+        select(User).where(
+            User.organization_id == scope.organization_id, User.id.in_(list(user_ids))
+        )
+    ).all()
+
+
 def find_by_email(session: Session, scope: OrgScope, email: str) -> User | None:
     return session.scalar(
         select(User).where(

@@ -73,6 +73,15 @@ class ProfileRules(BaseModel):
         return " ".join(value.split()) or None if value else None
 
 
+class RoleGrantIn(BaseModel):
+    """A role to give: ``project:editor`` on entity ``42`` (or ``*``: every project)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Annotated[str, Field(min_length=3, max_length=101, examples=["project:editor"])]
+    entity_id: Annotated[str, Field(min_length=1, max_length=200, examples=["42"])]
+
+
 class UserCreate(ProfileRules):
     """The Add new user dialog: profile, contact, placement, teams and how to invite."""
 
@@ -106,6 +115,10 @@ class UserCreate(ProfileRules):
     org_unit_id: uuid.UUID | None = None
     position: Annotated[str | None, Field(max_length=200)] = None
     team_ids: Annotated[list[uuid.UUID], Field(max_length=100)] = []
+    roles: Annotated[
+        list[RoleGrantIn],
+        Field(max_length=100, description="Individual roles, applied when the user accepts"),
+    ] = []
     invite_method: InviteMethod
 
 

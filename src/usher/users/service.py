@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from usher.access import roles as access_roles
+from usher.access import service as access
 from usher.access.scope import OrgScope
-from usher.access.service import is_org_admin, require_user_manager
+from usher.access.service import is_org_admin
 from usher.audit import service as audit
 from usher.audit.service import record
 from usher.auth import repository as auth_repo
-from usher.errors import EmailTaken, LastAdmin, NotFound, ValidationFailed
+from usher.errors import EmailTaken, LastAdmin, NotFound, NotPermitted, ValidationFailed
 from usher.invitations import service as invitations
 from usher.kit import clock
 from usher.kit.client import ClientInfo
@@ -47,12 +49,43 @@ class InviteResult:
 def invite_user(
     session: Session, actor: User, *, data: UserCreate, client: ClientInfo
 ) -> InviteResult:
-    """Create a pending user and invite them by personal email or by a shareable link."""
-    scope = require_user_manager(session, actor)
+    """Create a pending user and invite them by personal email or by a shareable link, with
+    the teams and roles that apply once they accept."""
+    reach = access.require_somewhere(session, actor, "users.manage")
+    scope = reach.scope
+    if not reach.whole_organization and data.org_unit_id is None:
+        raise NotPermitted(
+            "You manage users of some organization units only: choose one of them.",
+            errors={"org_unit_id": ["Choose one of your organization units."]},
+        )
+    if data.org_unit_id is not None and orgs_repo.get_org_unit(session, scope, data.org_unit_id):
+        access.require(
+            session,
+            actor,
+            "users.manage",
+            access.unit_entity(session, scope, data.org_unit_id),
+            access=reach.access,
+        )
+    for team in orgs_repo.get_teams(session, scope, data.team_ids):
+        access.require_team_assignment(session, actor, team, access=reach.access)
     settings = settings_of(session)
     limiter_of(session).hit(settings.rate_limit_invite_ip, "invite-ip", client.ip)
     limiter_of(session).hit(settings.rate_limit_invite_account, "invite-account", str(actor.id))
     user = create_pending_user(session, scope, data=data, invited_by=actor)
+    for i, grant in enumerate(data.roles):
+        try:
+            access_roles.grant_role(
+                session,
+                actor,
+                role=grant.role,
+                entity_id=grant.entity_id,
+                user_id=user.id,
+                client=client,
+                access=reach.access,
+            )
+        except ValidationFailed as exc:
+            field, messages = next(iter((exc.errors or {"role": [exc.message]}).items()))
+            raise ValidationFailed.field(f"roles.{i}.{field}", messages[0]) from None
     issued = invitations.issue(
         session, scope=scope, user=user, method=data.invite_method, invited_by=actor
     )
@@ -67,6 +100,7 @@ def invite_user(
             "method": data.invite_method.value,
             "sent_to": issued.invitation.sent_to,
             "teams": [str(t) for t in data.team_ids],
+            "roles": [f"{g.role} on {g.entity_id}" for g in data.roles],
         },
     )
     url = issued.registration_url if data.invite_method == "link" else None
@@ -137,8 +171,8 @@ def get_detail(session: Session, scope: OrgScope, user_id: uuid.UUID) -> UserDet
 
 
 def get_user(session: Session, actor: User, *, user_id: uuid.UUID) -> UserDetail:
-    scope = require_user_manager(session, actor)
-    return get_detail(session, scope, user_id)
+    scope, user = access.require_user(session, actor, "users.read", user_id)
+    return get_detail(session, scope, user.id)
 
 
 # --- the User Management list -------------------------------------------------------------
@@ -154,8 +188,12 @@ def list_users(
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[Page, str | None]:
-    """One page of the organization's users and the cursor of the next one."""
-    scope = require_user_manager(session, actor)
+    """One page of the users the actor may see (the whole organization, or the org units they
+    were given) and the cursor of the next one."""
+    reach = access.require_somewhere(session, actor, "users.read")
+    scope = reach.scope
+    if reach.units is not None:
+        filters = replace(filters, within_unit_ids=tuple(reach.units))
     if sort not in listing.SORTS:
         raise ValidationFailed.field("sort", f"Sort by one of: {', '.join(listing.SORTS)}.")
     after = decode_cursor(cursor, sort=sort, descending=descending) if cursor else None
@@ -173,8 +211,7 @@ def update_user(
     session: Session, actor: User, *, user_id: uuid.UUID, data: UserUpdate, client: ClientInfo
 ) -> UserDetail:
     """Change the profile fields that were sent (``null`` clears an optional one)."""
-    scope = require_user_manager(session, actor)
-    user = _get_or_raise(session, scope, user_id)
+    scope, user = access.require_user(session, actor, "users.manage", user_id)
     changes = data.model_dump(exclude_unset=True)
     changes.pop("phone_region", None)
     for required in ("first_name", "last_name", "email", "gender"):
@@ -189,6 +226,10 @@ def update_user(
         and orgs_repo.get_org_unit(session, scope, changes["org_unit_id"]) is None
     ):
         raise ValidationFailed.field("org_unit_id", "No such organization unit.")
+    if changes.get("org_unit_id") and changes["org_unit_id"] != user.org_unit_id:
+        access.require_on_unit(session, actor, "users.manage", changes["org_unit_id"])
+    elif "org_unit_id" in changes and changes["org_unit_id"] is None and user.org_unit_id:
+        access.require(session, actor, "users.manage")  # out of every unit: whole org only
     diff: dict[str, list[object]] = {}
     for name, value in changes.items():
         old = getattr(user, name)
@@ -221,9 +262,8 @@ def disable_user(
     session: Session, actor: User, *, user_id: uuid.UUID, client: ClientInfo
 ) -> UserDetail:
     """Disable a user: every session and API token ends now, an open invitation dies."""
-    scope = require_user_manager(session, actor)
+    scope, user = access.require_user(session, actor, "users.manage", user_id)
     orgs_repo.lock(session, scope)
-    user = _get_or_raise(session, scope, user_id)
     if user.status == UserStatus.disabled:
         return get_detail(session, scope, user.id)
     _refuse_if_last_admin(session, scope, user, "disabled")
@@ -248,8 +288,7 @@ def enable_user(
 ) -> UserDetail:
     """Undo a disable. Old sessions stay dead; a never-registered user is pending again and
     needs a new invitation."""
-    scope = require_user_manager(session, actor)
-    user = _get_or_raise(session, scope, user_id)
+    scope, user = access.require_user(session, actor, "users.manage", user_id)
     if user.status != UserStatus.disabled:
         return get_detail(session, scope, user.id)
     user.status = UserStatus.active if user.password_hash else UserStatus.pending
@@ -268,9 +307,8 @@ def enable_user(
 
 def delete_user(session: Session, actor: User, *, user_id: uuid.UUID, client: ClientInfo) -> None:
     """Delete a user; they lose access at once (sessions, tokens and invitations go with them)."""
-    scope = require_user_manager(session, actor)
+    scope, user = access.require_user(session, actor, "users.manage", user_id)
     orgs_repo.lock(session, scope)
-    user = _get_or_raise(session, scope, user_id)
     _refuse_if_last_admin(session, scope, user, "deleted")
     _end_access(session, scope, user)
     record(

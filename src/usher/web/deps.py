@@ -41,6 +41,18 @@ class Viewer:
     def is_org_admin(self) -> bool:
         return self.me.is_org_admin
 
+    def can(self, permission: str) -> bool:
+        """Whether the viewer holds one of Usher's permissions anywhere (for navigation; the
+        services decide each action)."""
+        return permission in self.me.permissions
+
+    @property
+    def sees_admin(self) -> bool:
+        return any(
+            self.can(p)
+            for p in ("users.read", "org_units.read", "teams.read", "audit.read", "settings.read")
+        )
+
 
 def get_viewer(request: Request, session: SessionDep, settings: SettingsDep) -> Viewer | None:
     """The signed-in user from the session cookie, or None (pages redirect to sign-in)."""

@@ -21,6 +21,7 @@ from usher.models import User
 from usher.models.invitation import InviteMethod
 from usher.models.user import Gender
 from usher.orgs import service as orgs
+from usher.teams import service as teams_service
 from usher.users import service as users_service
 from usher.users.schemas import UserCreate, UserUpdate
 from usher.web.csrf import CsrfDep
@@ -130,7 +131,7 @@ def add_form_context(
     """What the Add new user form needs: the organization's teams and units, the regions."""
     return {
         "form": form or UserForm(),
-        "teams": orgs.list_teams(session, viewer.user),
+        "teams": [t.team for t in teams_service.list_teams(session, viewer.user)],
         "units": unit_options(orgs.list_org_units(session, viewer.user)),
         "regions": regions(),
         "genders": GENDERS,

@@ -50,7 +50,7 @@ def require_admin(
     Anyone else gets the access service's refusal, which the page route shows as a 403 page."""
     if viewer is None:
         return signed_out(request, settings)
-    access.require_user_manager(session, viewer.user)
+    access.require_somewhere(session, viewer.user, "users.read")
     return viewer
 
 
