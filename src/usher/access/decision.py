@@ -16,13 +16,21 @@ from usher.models.role_binding import ALL
 class Grant:
     """One role binding as it applies to one user: directly, or through a team."""
 
-    binding_id: uuid.UUID
+    binding_ref: str  # the binding's id as the database returned it
     role_key: str
     entity_type: str
     entity_id: str  # an id within entity_type, or "*"
     permissions: tuple[str, ...]
-    team_id: uuid.UUID | None = None
+    team_ref: str | None = None
     team_name: str | None = None
+
+    @property
+    def binding_id(self) -> uuid.UUID:
+        return uuid.UUID(self.binding_ref)
+
+    @property
+    def team_id(self) -> uuid.UUID | None:
+        return uuid.UUID(self.team_ref) if self.team_ref is not None else None
 
     @property
     def role(self) -> str:
@@ -34,7 +42,7 @@ class Grant:
 
     @property
     def via_team(self) -> bool:
-        return self.team_id is not None
+        return self.team_ref is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +74,28 @@ def is_pattern(permission: str) -> bool:
     return "*" in permission
 
 
+@dataclass(slots=True)
+class _Index:
+    """The grants of one permission, by what they cover: a decision is a few look-ups."""
+
+    by_entity: dict[tuple[str, str], Grant] = field(default_factory=dict)
+    by_type: dict[str, Grant] = field(default_factory=dict)  # type:*
+    in_units: list[Grant] = field(default_factory=list)  # roles on org units
+    everywhere: Grant | None = None  # a role on the organization
+
+
 class AccessSet:
     """Everything one user holds, indexed by permission for the decision."""
 
-    __slots__ = ("_by_permission", "_memo", "_patterns", "grants", "organization_id", "user_id")
+    __slots__ = (
+        "_by_permission",
+        "_indexes",
+        "_memo",
+        "_patterns",
+        "grants",
+        "organization_id",
+        "user_id",
+    )
 
     def __init__(self, user_id: uuid.UUID, organization_id: uuid.UUID, grants: list[Grant]) -> None:
         self.user_id = user_id
@@ -88,6 +114,7 @@ class AccessSet:
                 else:
                     self._by_permission.setdefault(permission, []).append(grant)
         self._memo: dict[str, list[Grant]] = {}
+        self._indexes: dict[str, _Index] = {}
 
     def _candidates(self, permission: str) -> list[Grant]:
         found = self._memo.get(permission)
@@ -97,12 +124,36 @@ class AccessSet:
             self._memo[permission] = found
         return found
 
+    def _index(self, permission: str) -> _Index:
+        index = self._indexes.get(permission)
+        if index is None:
+            index = _Index()
+            for grant in self._candidates(permission):
+                if grant.entity_type == ORGANIZATION:
+                    if index.everywhere is None:
+                        index.everywhere = grant
+                    continue
+                if grant.entity_id == ALL:
+                    index.by_type.setdefault(grant.entity_type, grant)
+                else:
+                    index.by_entity.setdefault((grant.entity_type, grant.entity_id), grant)
+                if grant.entity_type == ORG_UNIT:
+                    index.in_units.append(grant)
+            self._indexes[permission] = index
+        return index
+
     def decide(self, permission: str, entity: Entity) -> Grant | None:
-        """The grant that allows ``permission`` on ``entity``, or None."""
-        for grant in self._candidates(permission):
-            if covers(grant, entity):
-                return grant
-        return None
+        """The grant that allows ``permission`` on ``entity`` (the most specific one), or
+        None."""
+        index = self._index(permission)
+        grant = index.by_entity.get((entity.type, entity.id)) or index.by_type.get(entity.type)
+        if grant is not None:
+            return grant
+        if entity.units:
+            for unit_grant in index.in_units:
+                if unit_grant.entity_id == ALL or unit_grant.entity_id in entity.units:
+                    return unit_grant
+        return index.everywhere
 
     def allows(self, permission: str, entity: Entity) -> bool:
         return self.decide(permission, entity) is not None

@@ -4,54 +4,129 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import (
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
-from usher.access.catalogue import MEMBER
+from usher.access.catalogue import ADMIN_TEAMS, MEMBER, ORGANIZATION
 from usher.access.decision import Grant
 from usher.access.scope import OrgScope
 from usher.models import EntityType, OrgUnit, Role, RoleBinding, Team, TeamMember, User
 
 
+def _raw(column: Any) -> Any:
+    # Ids as the driver returns them, not as uuid.UUID: a user's grants are hundreds of rows
+    # loaded on every request, and only the one that decides is ever shown.
+    return type_coerce(column, String)
+
+
+_USER, _ORG = bindparam("user_id", type_=Uuid()), bindparam("org_id", type_=Uuid())
+_BINDING_COLUMNS = (
+    _raw(RoleBinding.id),
+    _raw(RoleBinding.role_id),
+    RoleBinding.entity_id,
+    _raw(RoleBinding.team_id),
+)
+# The user's own bindings, their teams', and the Member team's (everyone is a member): three
+# index-driven parts (an OR of them would read every binding of the organization).
+_GRANTS = union_all(
+    select(*_BINDING_COLUMNS, literal(None, type_=String).label("team_name")).where(
+        RoleBinding.user_id == _USER, RoleBinding.organization_id == _ORG
+    ),
+    select(*_BINDING_COLUMNS, Team.name)
+    .select_from(TeamMember)
+    .join(Team, Team.id == TeamMember.team_id)
+    .join(RoleBinding, RoleBinding.team_id == TeamMember.team_id)
+    .where(TeamMember.user_id == _USER, Team.organization_id == _ORG),
+    select(*_BINDING_COLUMNS, Team.name)
+    .select_from(Team)
+    .join(RoleBinding, RoleBinding.team_id == Team.id)
+    .where(Team.organization_id == _ORG, Team.key == MEMBER),
+)
+_ROLES = (
+    select(_raw(Role.id), Role.key, Role.permissions, EntityType.key)
+    .join(EntityType, EntityType.id == Role.entity_type_id)
+    .where(Role.organization_id == _ORG)
+)
+
+
 def grants_of(session: Session, scope: OrgScope, user_id: uuid.UUID) -> list[Grant]:
-    """Every binding that applies to the user: their own, their teams', and the Member team's
-    (everyone is a member). One query."""
-    teams = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
-    rows = session.execute(
-        select(
-            RoleBinding.id,
-            Role.key,
-            Role.permissions,
-            EntityType.key,
-            RoleBinding.entity_id,
-            RoleBinding.team_id,
-            Team.name,
+    """Every binding that applies to the user, with its role's permissions: two statements,
+    the bindings and the organization's roles (a few dozen)."""
+    params = {"user_id": user_id, "org_id": scope.organization_id}
+    roles = {
+        role_id: (key, tuple(permissions or ()), type_key)
+        for role_id, key, permissions, type_key in session.execute(_ROLES, params).all()
+    }
+    grants = []
+    rows = session.execute(_GRANTS, params).all()
+    for binding_id, role_id, entity_id, team_id, team_name in rows:
+        role_key, permissions, type_key = roles[role_id]
+        grants.append(
+            Grant(
+                binding_ref=str(binding_id),
+                role_key=role_key,
+                entity_type=type_key,
+                entity_id=entity_id,
+                permissions=permissions,
+                team_ref=str(team_id) if team_id is not None else None,
+                team_name=team_name,
+            )
         )
+    return grants
+
+
+def holds_admin_role(session: Session, scope: OrgScope, user_id: uuid.UUID) -> bool:
+    """In one of the admin teams, or holding a role on the whole organization of their own."""
+    in_team = (
+        select(TeamMember.user_id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(
+            TeamMember.user_id == user_id,
+            Team.organization_id == scope.organization_id,
+            Team.key.in_(sorted(ADMIN_TEAMS)),
+        )
+    )
+    own_role = (
+        select(RoleBinding.user_id)
         .join(Role, Role.id == RoleBinding.role_id)
         .join(EntityType, EntityType.id == Role.entity_type_id)
-        .outerjoin(Team, Team.id == RoleBinding.team_id)
         .where(
+            RoleBinding.user_id == user_id,
             RoleBinding.organization_id == scope.organization_id,
-            or_(
-                RoleBinding.user_id == user_id,
-                RoleBinding.team_id.in_(teams),
-                Team.key == MEMBER,
-            ),
+            EntityType.key == ORGANIZATION,
         )
-    ).all()
-    return [
-        Grant(
-            binding_id=b_id,
-            role_key=role_key,
-            entity_type=type_key,
-            entity_id=entity_id,
-            permissions=tuple(permissions or ()),
-            team_id=team_id,
-            team_name=team_name,
+    )
+    return session.scalar(select(exists(in_team.union_all(own_role)))) or False
+
+
+def delete_bindings_on(session: Session, scope: OrgScope, type_key: str, entity_id: str) -> int:
+    """Bindings on an entity that is going away (a deleted org unit or team)."""
+    type_ids = select(EntityType.id).where(
+        EntityType.organization_id == scope.organization_id, EntityType.key == type_key
+    )
+    role_ids = select(Role.id).where(Role.entity_type_id.in_(type_ids))
+    result = session.execute(
+        delete(RoleBinding).where(
+            RoleBinding.organization_id == scope.organization_id,
+            RoleBinding.entity_id == entity_id,
+            RoleBinding.role_id.in_(role_ids),
         )
-        for b_id, role_key, permissions, type_key, entity_id, team_id, team_name in rows
-    ]
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def unit_and_ancestors(session: Session, scope: OrgScope, unit_id: uuid.UUID) -> frozenset[str]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from usher.access import catalogue
 from usher.access import repository as access_repo
-from usher.access.catalogue import ADMIN_TEAMS, ORG_UNIT, ORGANIZATION, TEAM
+from usher.access.catalogue import ADMIN_TEAMS, MEMBER, ORG_UNIT, ORGANIZATION, TEAM
 from usher.access.decision import AccessSet
 from usher.access.scope import OrgScope
 from usher.access.service import (
@@ -476,7 +476,11 @@ def _may_bind(
 ) -> None:
     entity = binding_entity(session, scope, entity_type.key, entity_id)
     require(session, actor, "roles.manage", entity, access=held)
-    if team is not None and team.key in ADMIN_TEAMS:
+    if entity_type.key == ORGANIZATION or (
+        team is not None and (team.key in ADMIN_TEAMS or team.key == MEMBER)
+    ):
+        # Roles on the whole organization make admins, and roles given to Member apply to
+        # everyone: both are an Organization Admin's to give.
         require(session, actor, "admin_teams.manage", access=held)
     require_to_hold(held, role.permissions, entity, f"the role {entity_type.key}:{role.key}")
 

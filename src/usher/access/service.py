@@ -144,6 +144,14 @@ def require_user(
     require(
         session, actor, permission, user_entity(session, reach.scope, user), access=reach.access
     )
+    if (
+        permission != "users.read"
+        and user.id != actor.id
+        and access_repo.holds_admin_role(session, reach.scope, user.id)
+    ):
+        # Editing an admin's email, disabling them or sending their invitation link elsewhere
+        # would hand over their rights: only those who may change the admin teams may.
+        require(session, actor, "admin_teams.manage", access=reach.access)
     return reach.scope, user
 
 
@@ -337,16 +345,21 @@ def parse_entity(session: Session, scope: OrgScope, text: str) -> Entity:
             user_id = uuid.UUID(entity_id)
         except ValueError:
             raise ValidationFailed.field("entity", "A user entity is user:<user id>.") from None
+        if users_repo.get(session, scope, user_id) is None:
+            raise ValidationFailed.field("entity", "No such user in this organization.")
         unit = access_repo.user_org_unit(session, scope, user_id)
         units = access_repo.unit_and_ancestors(session, scope, unit) if unit else frozenset()
         return Entity(USER, str(user_id), units)
     if type_key == ORG_UNIT:
         try:
-            return unit_entity(session, scope, uuid.UUID(entity_id))
+            found_unit = unit_entity(session, scope, uuid.UUID(entity_id))
         except ValueError:
             raise ValidationFailed.field(
                 "entity", "An org unit entity is org_unit:<unit id>."
             ) from None
+        if not found_unit.units:  # not even itself: not a unit of this organization
+            raise ValidationFailed.field("entity", "No such org unit in this organization.")
+        return found_unit
     if access_repo.entity_type(session, scope, type_key) is None:
         raise ValidationFailed.field("entity", f"No entity type {type_key!r} is registered.")
     return Entity(type_key, entity_id)

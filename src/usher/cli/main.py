@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from usher.cli import db, org, tokens, users
+from usher.cli import access, db, org, roles, teams, tokens, users
 from usher.cli.run import run
 from usher.cli.serve import serve
 from usher.cli.worker import worker
@@ -25,6 +25,9 @@ app.add_typer(db.app, name="db")
 app.add_typer(org.app, name="org")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(teams.app, name="teams")
+app.add_typer(roles.app, name="roles")
+app.add_typer(access.app, name="access")
 
 
 def main() -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from usher.access import repository as access_repo
+from usher.access.catalogue import ORG_UNIT
 from usher.access.roles import install_builtins
 from usher.access.scope import OrgScope
 from usher.access.service import (
@@ -361,6 +363,7 @@ def delete_org_unit(
             sub_units=children,
         )
     _record_unit(session, actor, unit, "org_unit.deleted", client, {})
+    access_repo.delete_bindings_on(session, scope, ORG_UNIT, str(unit.id))
     session.delete(unit)
     session.flush()
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
-from usher.access.catalogue import MEMBER
+from usher.access.catalogue import MEMBER, PREDEFINED_TEAMS
 from usher.access.scope import OrgScope
 from usher.models import Team, TeamMember, User
 
@@ -29,10 +29,17 @@ def find_by_name(session: Session, scope: OrgScope, name: str) -> Team | None:
 
 
 def list_all(session: Session, scope: OrgScope) -> Sequence[Team]:
+    # The predefined teams first, in the catalogue's order (Organization Admin first), then the
+    # custom teams by name.
+    rank = case(
+        {spec.key: i for i, spec in enumerate(PREDEFINED_TEAMS)},
+        value=Team.key,
+        else_=len(PREDEFINED_TEAMS),
+    )
     return session.scalars(
         select(Team)
         .where(Team.organization_id == scope.organization_id)
-        .order_by(Team.key.is_(None), Team.name)
+        .order_by(rank, func.lower(Team.name), Team.name)
     ).all()
 
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from usher.access import repository as access_repo
 from usher.access import roles as access_roles
-from usher.access.catalogue import ORGANIZATION_ADMIN
+from usher.access.catalogue import MEMBER, ORGANIZATION_ADMIN, TEAM
 from usher.access.decision import AccessSet
 from usher.access.scope import OrgScope
 from usher.access.service import (
@@ -167,6 +168,7 @@ def delete_team(session: Session, actor: User, team_id: uuid.UUID, *, client: Cl
     scope, team = _custom_team(session, actor, team_id)
     count = teams_repo.member_counts(session, scope).get(team.id, 0)
     _audit(session, actor, "team.deleted", team, client, {"members": count})
+    access_repo.delete_bindings_on(session, scope, TEAM, str(team.id))
     session.delete(team)
     session.flush()
 
@@ -249,6 +251,8 @@ def set_user_teams(
     unknown = [str(t) for t in wanted if t not in teams]
     if unknown:
         raise ValidationFailed.field("team_ids", f"No such team: {', '.join(sorted(unknown))}.")
+    # Everyone is a member of Member: listing it (or not) changes nothing.
+    wanted = {t for t in wanted if teams[t].key != MEMBER}
     for team_id in sorted(wanted - current):
         add_members(session, actor, team_id, [user.id], client=client, access=held)
     for team_id in sorted(current - wanted):

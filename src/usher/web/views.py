@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
 
-from usher.web.pages import account, admin, auth, registration, users
+from usher.web.pages import account, admin, auth, registration, teams, users
 from usher.web.render import HERE, install_error_pages
 
 
@@ -37,4 +37,5 @@ def install(app: FastAPI) -> None:
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(admin.router)
+    app.include_router(teams.router)
     install_error_pages(app)

@@ -15,11 +15,10 @@ from usher.api.deps import SessionDep, SettingsDep
 from usher.errors import ValidationFailed
 from usher.models import OrgUnit, Team, User
 from usher.models.user import UserStatus
-from usher.orgs import service as orgs
 from usher.users import service as users_service
 from usher.users.service import UserFilters
 from usher.web.deps import Viewer, ViewerDep, redirect
-from usher.web.pages import users_actions, users_form
+from usher.web.pages import users_access, users_actions, users_form
 from usher.web.pages.users_shared import (
     LIST_PATH,
     PAGE_SIZE,
@@ -27,8 +26,6 @@ from usher.web.pages.users_shared import (
     parse_user_id,
     render_part,
     require_admin,
-    trail,
-    unit_names,
 )
 from usher.web.render import PageRoute, render
 
@@ -36,6 +33,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 # First, so that /admin/users/new is not taken for the detail page of a user called "new".
 router.include_router(users_form.router)
 router.include_router(users_actions.router)
+router.include_router(users_access.router)
 
 QueryText = Annotated[str, Query(max_length=1000)]
 
@@ -263,23 +261,16 @@ def user_detail(
     settings: SettingsDep,
     viewer: ViewerDep,
     done: QueryText = "",
+    tab: QueryText = "",
 ) -> Response:
     admin = require_admin(request, session, settings, viewer)
     if isinstance(admin, Response):
         return admin
-    detail = users_service.get_user(session, admin.user, user_id=parse_user_id(user_id))
-    units = unit_names(orgs.list_org_units(session, admin.user))
-    user = detail.user
-    return render(
+    return users_access.render_user_detail(
         request,
-        "users/detail.html",
-        viewer=admin,
-        active="users",
-        detail=detail,
-        user=user,
-        phone=format_phone(user.phone),
-        unit_name=units.get(user.org_unit_id) if user.org_unit_id else None,
-        trail=trail(detail.audit_trail),
-        notice=NOTICES.get(done),
-        here=f"{LIST_PATH}/{user.id}",
+        session,
+        admin,
+        parse_user_id(user_id),
+        tab=tab,
+        notice=NOTICES.get(done) or users_access.NOTICES.get(done),
     )

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, Request, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from usher.access.catalogue import MEMBER
 from usher.api.deps import ClientDep, SessionDep, SettingsDep
 from usher.api.http import no_store
 from usher.errors import Conflict, RateLimited, ValidationFailed
@@ -131,7 +132,10 @@ def add_form_context(
     """What the Add new user form needs: the organization's teams and units, the regions."""
     return {
         "form": form or UserForm(),
-        "teams": [t.team for t in teams_service.list_teams(session, viewer.user)],
+        # Everyone is in Member: it is not offered.
+        "teams": [
+            s.team for s in teams_service.list_teams(session, viewer.user) if s.team.key != MEMBER
+        ],
         "units": unit_options(orgs.list_org_units(session, viewer.user)),
         "regions": regions(),
         "genders": GENDERS,
