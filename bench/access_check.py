@@ -15,8 +15,9 @@ Timed:
   allowed and denied questions (``time.perf_counter_ns`` around each call);
 - *load + decision*: ``access.service.access_of`` (the one query that loads the grants) and the
   decision, in a session, as each request does;
-- *HTTP check*: ``POST /api/v1/access/check`` over a real loopback connection to uvicorn (one
-  worker, keep-alive, httpx), with an API token of an Organization Admin asking about the user;
+- *HTTP check*: ``POST /api/v1/access/check`` over a real loopback connection to ``usher
+  serve`` (uvicorn, one process, started by the benchmark) from an httpx client with keep-alive,
+  with an API token of an Organization Admin asking about the user;
 - *HTTP batch*: ``POST /api/v1/access/check/batch`` with 100 checks.
 
     .venv/bin/python bench/access_check.py --db both
@@ -25,22 +26,24 @@ Timed:
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import math
 import os
 import platform
 import random
 import socket
+import subprocess
 import sys
-import threading
+import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
@@ -256,48 +259,81 @@ def free_port() -> int:
 
 
 def time_http(
-    app: Any, world: World, rng: random.Random, runs: int, batch_runs: int
+    target: seeding.Target, world: World, rng: random.Random, runs: int, batch_runs: int
 ) -> list[Timing]:
+    """Over loopback to ``usher serve`` in a process of its own (the client here must not share
+    the server's interpreter: it would take turns with it for the GIL)."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    env = {
+        **os.environ,
+        "USHER_DATABASE_URL": target.url,
+        "USHER_ENV": "development",
+        "USHER_SECRET_KEY": "bench-secret-key-not-for-production",
+        "USHER_VAR_DIR": str(Path(tempfile.gettempdir()) / "usher-bench-var"),
+    }
+    usher = Path(sys.executable).with_name("usher")
+    server = subprocess.Popen(
+        [str(usher), "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    single = Timing("HTTP check (POST /api/v1/access/check)", "ms")
-    batch = Timing("HTTP batch of 100 checks", "ms")
-    headers = {"Authorization": f"Bearer {world.admin_token}"}
+    single = Timing("HTTP check (POST /api/v1/access/check), round trip", "ms")
+    single_server = Timing("… of which in the server (its Server-Timing)", "ms")
+    batch = Timing("HTTP batch of 100 checks, round trip", "ms")
+    batch_server = Timing("… of which in the server (its Server-Timing)", "ms")
+    headers = {
+        "Authorization": f"Bearer {world.admin_token}",
+        "Content-Type": "application/json",
+    }
+    # http.client, one keep-alive connection: the least client-side work per request, so the
+    # round trip is the server's time plus the loopback's.
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def post(path: str, payload: Any) -> tuple[float, float, bytes]:
+        data = json.dumps(payload).encode()
+        started = time.perf_counter()
+        connection.request("POST", path, body=data, headers=headers)
+        response = connection.getresponse()
+        body = response.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status != 200:
+            raise SystemExit(f"{path}: {response.status} {body[:300]!r}")
+        server_ms = float(response.getheader("server-timing", "app;dur=0").split("dur=")[1])
+        return elapsed, server_ms, body
+
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
+        for _ in range(200):
+            try:
+                with httpx.Client(base_url=f"http://127.0.0.1:{port}") as probe:
+                    if probe.get("/healthz").status_code == 200:
+                        break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("usher serve did not start")
 
-            def body(q: tuple[str, str, str]) -> dict[str, str]:
-                p, t, i = q
-                return {"user_id": str(world.user_id), "permission": p, "entity": f"{t}:{i}"}
+        def body(q: tuple[str, str, str]) -> dict[str, str]:
+            p, t, i = q
+            return {"user_id": str(world.user_id), "permission": p, "entity": f"{t}:{i}"}
 
-            run: Callable[[str, Any], httpx.Response] = lambda path, js: client.post(path, json=js)
-            for i, q in enumerate(questions(rng, runs + 50)):
-                started = time.perf_counter()
-                r = run("/api/v1/access/check", body(q))
-                elapsed = (time.perf_counter() - started) * 1000
-                if r.status_code != 200:
-                    raise SystemExit(f"check: {r.status_code} {r.text[:300]}")
-                if i >= 50:
-                    single.values.append(elapsed)
-            for i in range(batch_runs + 10):
-                checks = [body(q) for q in questions(rng, 100)]
-                started = time.perf_counter()
-                r = run("/api/v1/access/check/batch", {"checks": checks})
-                elapsed = (time.perf_counter() - started) * 1000
-                if r.status_code != 200:
-                    raise SystemExit(f"batch: {r.status_code} {r.text[:300]}")
-                if i >= 10:
-                    batch.values.append(elapsed)
+        for i, q in enumerate(questions(rng, runs + 50)):
+            elapsed, server_ms, _ = post("/api/v1/access/check", body(q))
+            if i >= 50:
+                single.values.append(elapsed)
+                single_server.values.append(server_ms)
+        for i in range(batch_runs + 10):
+            elapsed, server_ms, _ = post(
+                "/api/v1/access/check/batch", {"checks": [body(q) for q in questions(rng, 100)]}
+            )
+            if i >= 10:
+                batch.values.append(elapsed)
+                batch_server.values.append(server_ms)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-    return [single, batch]
+        connection.close()
+        server.terminate()
+        server.wait(timeout=30)
+    return [single, single_server, batch, batch_server]
 
 
 def markdown(title: str, timings: Sequence[Timing]) -> str:
@@ -331,7 +367,7 @@ def run_engine(backend: str, args: argparse.Namespace) -> None:
         load_before = os.getloadavg()
         decision, allowed = time_decision(held, rng, args.decisions)
         timings = [decision, time_load(app, world, rng, args.runs)]
-        timings += time_http(app, world, rng, args.runs, args.batch_runs)
+        timings += time_http(target, world, rng, args.runs, args.batch_runs)
         load_after = os.getloadavg()
         version = "SQLite" if backend == "sqlite" else "PostgreSQL"
         with app.state.engine.connect() as conn:

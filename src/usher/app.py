@@ -22,6 +22,7 @@ from usher.db.migrate import is_current
 from usher.invitations.endpoints import router as invitations_router
 from usher.kit.logs import install_redaction
 from usher.kit.ratelimit import RateLimiter
+from usher.kit.timing import ServerTiming
 from usher.orgs.endpoints import router as orgs_router
 from usher.teams.endpoints import router as teams_router
 from usher.users.endpoints import router as users_router
@@ -74,13 +75,15 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     problems.install(app)
 
     api = APIRouter(prefix="/api/v1")
+    # Routes are tried in order: the permission checks, called by other applications on
+    # every request of theirs, come first.
+    api.include_router(access_router)
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(invitations_router)
     api.include_router(orgs_router)
     api.include_router(audit_router)
     api.include_router(teams_router)
-    api.include_router(access_router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"], include_in_schema=True)
@@ -108,4 +111,5 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
         pass
     else:
         install_web(app)
+    app.add_middleware(ServerTiming)
     return app

@@ -12,7 +12,7 @@ from usher.access.catalogue import ORG_UNIT, ORGANIZATION
 from usher.models.role_binding import ALL
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)  # not frozen: a user's hundreds are built on every request
 class Grant:
     """One role binding as it applies to one user: directly, or through a team."""
 

@@ -63,14 +63,27 @@ _ROLES = (
 )
 
 
-def grants_of(session: Session, scope: OrgScope, user_id: uuid.UUID) -> list[Grant]:
-    """Every binding that applies to the user, with its role's permissions: two statements,
-    the bindings and the organization's roles (a few dozen)."""
-    params = {"user_id": user_id, "org_id": scope.organization_id}
-    roles = {
+RoleTable = dict[Any, tuple[str, tuple[str, ...], str]]  # role id → key, permissions, type
+
+
+def roles_of(session: Session, scope: OrgScope) -> RoleTable:
+    """The organization's roles (a few dozen), for ``grants_of``."""
+    return {
         role_id: (key, tuple(permissions or ()), type_key)
-        for role_id, key, permissions, type_key in session.execute(_ROLES, params).all()
+        for role_id, key, permissions, type_key in session.execute(
+            _ROLES, {"org_id": scope.organization_id}
+        ).all()
     }
+
+
+def grants_of(
+    session: Session, scope: OrgScope, user_id: uuid.UUID, roles: RoleTable | None = None
+) -> list[Grant]:
+    """Every binding that applies to the user, with its role's permissions: the bindings, and
+    the organization's roles unless the caller has them already."""
+    params = {"user_id": user_id, "org_id": scope.organization_id}
+    if roles is None:
+        roles = roles_of(session, scope)
     grants = []
     rows = session.execute(_GRANTS, params).all()
     for binding_id, role_id, entity_id, team_id, team_name in rows:

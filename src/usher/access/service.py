@@ -68,13 +68,16 @@ def is_org_admin(session: Session, user: User) -> bool:
 # --- what a user holds ---------------------------------------------------------------------
 
 
-def access_of(session: Session, user: User) -> AccessSet:
+def access_of(
+    session: Session, user: User, *, roles: access_repo.RoleTable | None = None
+) -> AccessSet:
     """Everything ``user`` may do now. Only active users hold anything: a pending user's teams
     and roles apply once they accept, a disabled user's not at all."""
     if user.status != UserStatus.active:
         return AccessSet(user.id, user.organization_id, [])
     scope = _make(user.organization_id)
-    return AccessSet(user.id, user.organization_id, access_repo.grants_of(session, scope, user.id))
+    grants = access_repo.grants_of(session, scope, user.id, roles)
+    return AccessSet(user.id, user.organization_id, grants)
 
 
 def organization_entity(scope: OrgScope) -> Entity:
@@ -293,7 +296,9 @@ class _Checker:
         self.session = session
         self.actor = actor
         self.scope = member_scope(actor)
-        self._actor_access = access_of(session, actor)
+        self._roles = access_repo.roles_of(session, self.scope)
+        self._types = {type_key for _key, _permissions, type_key in self._roles.values()}
+        self._actor_access = access_of(session, actor, roles=self._roles)
         self._access: dict[uuid.UUID, AccessSet] = {actor.id: self._actor_access}
         self._entities: dict[str, Entity] = {}
         self._may_check_others: bool | None = None
@@ -310,14 +315,14 @@ class _Checker:
             user = users_repo.get(self.session, self.scope, user_id)
             if user is None:
                 raise NotFound(f"No user {user_id} in this organization.")
-            found = access_of(self.session, user)
+            found = access_of(self.session, user, roles=self._roles)
             self._access[user_id] = found
         return found
 
     def entity(self, text: str) -> Entity:
         found = self._entities.get(text)
         if found is None:
-            found = parse_entity(self.session, self.scope, text)
+            found = parse_entity(self.session, self.scope, text, known_types=self._types)
             self._entities[text] = found
         return found
 
@@ -330,7 +335,9 @@ class _Checker:
         return CheckResult(request, user_id, grant is not None, grant)
 
 
-def parse_entity(session: Session, scope: OrgScope, text: str) -> Entity:
+def parse_entity(
+    session: Session, scope: OrgScope, text: str, *, known_types: set[str] | None = None
+) -> Entity:
     """``project:42``, ``org_unit:<uuid>``, ``user:<uuid>``, ``team:<uuid>`` or
     ``organization``."""
     type_key, sep, entity_id = text.partition(":")
@@ -360,7 +367,9 @@ def parse_entity(session: Session, scope: OrgScope, text: str) -> Entity:
         if not found_unit.units:  # not even itself: not a unit of this organization
             raise ValidationFailed.field("entity", "No such org unit in this organization.")
         return found_unit
-    if access_repo.entity_type(session, scope, type_key) is None:
+    if (known_types is None or type_key not in known_types) and access_repo.entity_type(
+        session, scope, type_key
+    ) is None:
         raise ValidationFailed.field("entity", f"No entity type {type_key!r} is registered.")
     return Entity(type_key, entity_id)
 

@@ -22,7 +22,9 @@ def session_cookie_name(settings: Settings) -> str:
     return "__Host-usher_session" if settings.is_secure else "usher_session"
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies that do no I/O are ``async def``: FastAPI runs a sync dependency in a
+# worker thread, and each such hop costs more than the dependency itself.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -34,7 +36,7 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_client(request: Request) -> ClientInfo:
+async def get_client(request: Request) -> ClientInfo:
     return ClientInfo(
         ip=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
@@ -55,12 +57,10 @@ def _session_token(request: Request) -> str | None:
     return request.cookies.get(session_cookie_name(request.app.state.settings))
 
 
-def get_authenticated(
-    request: Request,
-    session: SessionDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    _cookie: Annotated[str | None, Depends(_cookie_dev)],
+def authenticate(
+    request: Request, session: Session, bearer: HTTPAuthorizationCredentials | None
 ) -> auth_service.Authenticated:
+    """The caller, by API token or session cookie; NotAuthenticated (401) otherwise."""
     if bearer is not None:
         return auth_service.authenticate_api_token(session, bearer.credentials)
     token = _session_token(request)
@@ -72,10 +72,20 @@ def get_authenticated(
     )
 
 
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+CookieDep = Annotated[str | None, Depends(_cookie_dev)]
+
+
+def get_authenticated(
+    request: Request, session: SessionDep, bearer: BearerDep, _cookie: CookieDep
+) -> auth_service.Authenticated:
+    return authenticate(request, session, bearer)
+
+
 AuthDep = Annotated[auth_service.Authenticated, Depends(get_authenticated)]
 
 
-def get_current_user(auth: AuthDep) -> User:
+async def get_current_user(auth: AuthDep) -> User:
     return auth.user
 
 
