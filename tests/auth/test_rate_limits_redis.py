@@ -3,6 +3,7 @@ are limited together (and, as the control shows, without Redis they are not)."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -16,7 +17,8 @@ from tests.fixtures.factories import accept, make_org
 from usher.app import create_app
 from usher.config import Settings
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# Each test run has a database of its own (the SQLite and PostgreSQL passes run side by side).
+REDIS_URL = os.environ.get("USHER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 WRONG = "granite lantern orbit 77"
 
 
