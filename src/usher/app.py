@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from usher import __version__
+from usher.access.endpoints import check_router as access_check_router
 from usher.access.endpoints import router as access_router
 from usher.api import problems
 from usher.audit.endpoints import router as audit_router
@@ -75,8 +76,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     problems.install(app)
 
     api = APIRouter(prefix="/api/v1")
-    # Routes are tried in order: the permission checks, called by other applications on
-    # every request of theirs, come first.
     api.include_router(access_router)
     api.include_router(auth_router)
     api.include_router(users_router)
@@ -84,6 +83,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     api.include_router(orgs_router)
     api.include_router(audit_router)
     api.include_router(teams_router)
+    # Routes are tried in order: the permission checks first, on their own.
+    app.include_router(access_check_router, prefix="/api/v1")
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"], include_in_schema=True)

@@ -41,6 +41,9 @@ from usher.models import User
 from usher.teams.schemas import BindingRead, binding_read
 
 router = APIRouter(tags=["access"])
+# The permission checks have a router of their own, which the app tries before any other:
+# other applications call them on every request of theirs.
+check_router = APIRouter(tags=["access"])
 T = TypeVar("T")
 ACCESS: dict[int | str, dict[str, Any]] = {
     403: {"description": "You lack the permission"},
@@ -220,7 +223,7 @@ def _checked(request: Request, bearer: Any, answer: Callable[[Session, User], T]
         return answer(session, actor)
 
 
-@router.post("/access/check", response_model=CheckRead, responses=ACCESS)
+@check_router.post("/access/check", response_model=CheckRead, responses=ACCESS)
 async def check(body: CheckIn, request: Request, bearer: BearerDep, _cookie: CookieDep) -> Response:
     """May the user (the caller, when ``user_id`` is left out) do ``permission`` on
     ``entity``? With the binding that allows it. Asking about others takes access.check."""
@@ -233,7 +236,7 @@ async def check(body: CheckIn, request: Request, bearer: BearerDep, _cookie: Coo
     return _json(answer)
 
 
-@router.post("/access/check/batch", response_model=CheckBatchRead, responses=ACCESS)
+@check_router.post("/access/check/batch", response_model=CheckBatchRead, responses=ACCESS)
 async def check_batch(
     body: CheckBatchIn, request: Request, bearer: BearerDep, _cookie: CookieDep
 ) -> Response:

@@ -11,12 +11,12 @@ from sqlalchemy import (
     String,
     Uuid,
     bindparam,
+    cast,
     delete,
     exists,
     func,
     literal,
     select,
-    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -28,9 +28,10 @@ from usher.models import EntityType, OrgUnit, Role, RoleBinding, Team, TeamMembe
 
 
 def _raw(column: Any) -> Any:
-    # Ids as the driver returns them, not as uuid.UUID: a user's grants are hundreds of rows
-    # loaded on every request, and only the one that decides is ever shown.
-    return type_coerce(column, String)
+    # Ids as text, not uuid.UUID objects (made by the driver, then turned back into text): a
+    # user's grants are hundreds of rows loaded on every request, and only the one that
+    # decides is ever shown.
+    return cast(column, String)
 
 
 _USER, _ORG = bindparam("user_id", type_=Uuid()), bindparam("org_id", type_=Uuid())
