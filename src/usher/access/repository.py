@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from usher.access.catalogue import ADMIN_TEAMS, MEMBER, ORGANIZATION
 from usher.access.decision import Grant
 from usher.access.scope import OrgScope
-from usher.models import EntityType, OrgUnit, Role, RoleBinding, Team, TeamMember, User
+from usher.models import EntityType, OrgUnit, Role, RoleBinding, Team, TeamMember
 
 
 def _raw(column: Any) -> Any:
@@ -178,14 +178,6 @@ def units_under(session: Session, scope: OrgScope, roots: Sequence[uuid.UUID]) -
         )
     )
     return list(session.scalars(select(tree.c.id).distinct()))
-
-
-def user_org_unit(session: Session, scope: OrgScope, user_id: uuid.UUID) -> uuid.UUID | None:
-    return session.scalar(
-        select(User.org_unit_id).where(
-            User.id == user_id, User.organization_id == scope.organization_id
-        )
-    )
 
 
 # --- entity types and roles ----------------------------------------------------------------

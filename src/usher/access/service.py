@@ -250,12 +250,13 @@ def require_team_assignment(
         require(session, actor, "admin_teams.manage", access=held)
     require(session, actor, "teams.manage", team_entity(team), access=held)
     for binding, role, entity_type in access_repo.bindings(session, scope, team_id=team.id):
-        entity = _binding_entity(session, scope, entity_type.key, binding.entity_id)
+        entity = binding_entity(session, scope, entity_type.key, binding.entity_id)
         require_to_hold(held, role.permissions, entity, f"membership of {team.name}")
     return held
 
 
-def _binding_entity(session: Session, scope: OrgScope, type_key: str, entity_id: str) -> Entity:
+def binding_entity(session: Session, scope: OrgScope, type_key: str, entity_id: str) -> Entity:
+    """What a binding is on, with the ancestry of an org unit (which is what it covers)."""
     if type_key == ORGANIZATION:
         return organization_entity(scope)
     if type_key == ORG_UNIT and entity_id != ALL:
@@ -264,10 +265,6 @@ def _binding_entity(session: Session, scope: OrgScope, type_key: str, entity_id:
         except ValueError:
             pass
     return Entity(type_key, entity_id)
-
-
-def binding_entity(session: Session, scope: OrgScope, type_key: str, entity_id: str) -> Entity:
-    return _binding_entity(session, scope, type_key, entity_id)
 
 
 # --- the permission check API ------------------------------------------------------------
@@ -352,11 +349,10 @@ def parse_entity(
             user_id = uuid.UUID(entity_id)
         except ValueError:
             raise ValidationFailed.field("entity", "A user entity is user:<user id>.") from None
-        if users_repo.get(session, scope, user_id) is None:
+        user = users_repo.get(session, scope, user_id)
+        if user is None:
             raise ValidationFailed.field("entity", "No such user in this organization.")
-        unit = access_repo.user_org_unit(session, scope, user_id)
-        units = access_repo.unit_and_ancestors(session, scope, unit) if unit else frozenset()
-        return Entity(USER, str(user_id), units)
+        return user_entity(session, scope, user)
     if type_key == ORG_UNIT:
         try:
             found_unit = unit_entity(session, scope, uuid.UUID(entity_id))

@@ -30,7 +30,6 @@ from usher.cli.common import (
     print_json,
 )
 from usher.db.engine import unit_of_work
-from usher.errors import NotFound
 from usher.invitations import service as invitations
 from usher.kit.client import CLI_CLIENT
 from usher.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -107,26 +106,11 @@ def parse_user(given: str) -> uuid.UUID | str:
 
 
 def resolve_user(session: Session, actor: User, user: uuid.UUID | str) -> uuid.UUID:
-    """The id of the user given by id or by organizational email, found through the same
-    search as the list (so the admin's rights apply to the look-up too)."""
+    """The id of the user given by id or by organizational email (the admin's rights apply to
+    the look-up too)."""
     if isinstance(user, uuid.UUID):
         return user
-    wanted = user.lower()
-    cursor: str | None = None
-    while True:
-        page, cursor = service.list_users(
-            session,
-            actor,
-            filters=UserFilters(q=user),
-            sort="email",
-            cursor=cursor,
-            limit=MAX_LIMIT,
-        )
-        for found in page.users:
-            if found.email.lower() == wanted:
-                return found.id
-        if cursor is None:
-            raise NotFound(f"No user with the email {user} in this organization.")
+    return service.find_by_email(session, actor, user).id
 
 
 # --- list ---------------------------------------------------------------------------------

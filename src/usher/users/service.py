@@ -175,6 +175,16 @@ def get_user(session: Session, actor: User, *, user_id: uuid.UUID) -> UserDetail
     return get_detail(session, scope, user.id)
 
 
+def find_by_email(session: Session, actor: User, email: str) -> User:
+    """The user with this organizational email (any letter case), among those the actor may
+    see (the whole organization, or the org units they were given); NotFound otherwise."""
+    reach = access.require_somewhere(session, actor, "users.read")
+    user = users_repo.find_by_email(session, reach.scope, email)
+    if user is None or (reach.units is not None and user.org_unit_id not in reach.units):
+        raise NotFound(f"No user with the email {email} in this organization.")
+    return user
+
+
 # --- the User Management list -------------------------------------------------------------
 
 

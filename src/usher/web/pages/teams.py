@@ -19,7 +19,6 @@ from usher.api.deps import ClientDep, SessionDep
 from usher.errors import NotFound, NotPermitted, UsherError, ValidationFailed
 from usher.teams import service as teams_service
 from usher.users import service as users_service
-from usher.users.service import UserFilters
 from usher.web.csrf import CsrfDep
 from usher.web.deps import Viewer, ViewerDep, redirect, settle_refusal, split_errors
 from usher.web.pages.users_shared import signed_out
@@ -296,8 +295,8 @@ _EMAIL_SPLIT = re.compile(r"[\s,;]+")
 
 
 def _users_by_email(session: Session, viewer: Viewer, text: str) -> list[uuid.UUID]:
-    """The users with these emails (one per line, or separated by commas), through the user
-    search; an address that is nobody here is said beside the field."""
+    """The users with these emails (one per line, or separated by commas); an address that is
+    nobody here is said beside the field."""
     emails = list(dict.fromkeys(e for e in _EMAIL_SPLIT.split(text.strip()) if e))
     if not emails:
         raise ValidationFailed.field("emails", "Enter the email of at least one user.")
@@ -306,14 +305,10 @@ def _users_by_email(session: Session, viewer: Viewer, text: str) -> list[uuid.UU
     found: list[uuid.UUID] = []
     unknown: list[str] = []
     for email in emails:
-        page, _ = users_service.list_users(
-            session, viewer.user, filters=UserFilters(q=email), limit=10
-        )
-        match = next((u for u in page.users if u.email.lower() == email.lower()), None)
-        if match is None:
+        try:
+            found.append(users_service.find_by_email(session, viewer.user, email).id)
+        except NotFound:
             unknown.append(email)
-        else:
-            found.append(match.id)
     if unknown:
         raise ValidationFailed.field(
             "emails", f"Nobody in this organization has the email {', '.join(unknown)}."
