@@ -20,6 +20,7 @@ from usher.auth.endpoints import router as auth_router
 from usher.config import Settings, get_settings
 from usher.db.engine import get_engine, session_factory
 from usher.db.migrate import is_current
+from usher.imports.endpoints import router as imports_router
 from usher.invitations.endpoints import router as invitations_router
 from usher.kit.logs import install_redaction
 from usher.kit.ratelimit import RateLimiter
@@ -46,18 +47,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
-        thread: threading.Thread | None = None
+        threads: list[threading.Thread] = []
         if run_worker:
-            from usher.mail.worker import MailWorker
+            from usher.workers import start_workers
 
-            worker = MailWorker(app.state.session_factory, settings)
-            thread = threading.Thread(
-                target=worker.run_forever, args=(stop,), name="usher-mail-worker", daemon=True
-            )
-            thread.start()
+            threads = start_workers(app.state.session_factory, settings, stop)
         yield
         stop.set()
-        if thread is not None:
+        for thread in threads:
             thread.join(timeout=10)
 
     app = FastAPI(
@@ -83,6 +80,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = False) ->
     api.include_router(orgs_router)
     api.include_router(audit_router)
     api.include_router(teams_router)
+    api.include_router(imports_router)
     # Routes are tried in order: the permission checks first, on their own.
     app.include_router(access_check_router, prefix="/api/v1")
     app.include_router(api)

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     mail_lease_seconds: float = Field(default=120.0, gt=0)
     mail_batch_size: int = Field(default=20, ge=1)
 
+    # Bulk imports: limits on what one upload may hold, and the job's lease and polling.
+    import_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
+    import_max_rows: int = Field(default=2_000_000, ge=1)
+    import_lease_seconds: float = Field(default=60.0, gt=0)
+    import_poll_seconds: float = Field(default=1.0, gt=0)
+    import_max_attempts: int = Field(default=3, ge=1)
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:

@@ -113,6 +113,33 @@ def _on_pending(suffix: str, body: Any = NO_BODY) -> Callable[[World], Request]:
     return lambda w: (f"/api/v1/users/{_pending(w)}{suffix}", body)
 
 
+@dataclass(frozen=True)
+class Multipart:
+    """A form upload instead of a JSON body."""
+
+    files: dict[str, tuple[str, bytes, str]]
+    data: dict[str, str]
+
+
+PEOPLE_CSV = b"First name,Last name,Email\nGrace,Hopper,grace.import@example.org\n"
+
+
+def _upload(w: World) -> Multipart:
+    return Multipart({"file": ("people.csv", PEOPLE_CSV, "text/csv")}, {"action": "upload"})
+
+
+def _import(suffix: str) -> Callable[[World], Request]:
+    """A fresh import uploaded by the first organization's admin, then ``suffix`` on it."""
+
+    def build(w: World) -> Request:
+        made = ok(
+            w.admin.post("/api/v1/imports", files=_upload(w).files, data={"action": "upload"}), 202
+        )
+        return f"/api/v1/imports/{made['id']}{suffix}", NO_BODY
+
+    return build
+
+
 def _check(w: World) -> dict[str, Any]:
     return {"user_id": w.pending_id, "permission": "users.read", "entity": "organization"}
 
@@ -171,6 +198,7 @@ TABLE: list[Row] = [
         ),
     ),
     Row("GET", "/api/v1/users", "AAADAA", 200, fixed(lambda w: "/api/v1/users")),
+    Row("GET", "/api/v1/users/export", "AAADAA", 200, fixed(lambda w: "/api/v1/users/export")),
     Row(
         "GET",
         "/api/v1/users/{user_id}",
@@ -223,6 +251,14 @@ TABLE: list[Row] = [
         200,
         fixed(lambda w: f"/api/v1/users/{w.pending_id}/access"),
     ),
+    # bulk import
+    Row("POST", "/api/v1/imports", "AADDDA", 202, fixed(lambda w: "/api/v1/imports", _upload)),
+    Row("GET", "/api/v1/imports", "AAADAA", 200, fixed(lambda w: "/api/v1/imports")),
+    Row("GET", "/api/v1/imports/{import_id}", "AAADNN", 200, _import("")),
+    Row("POST", "/api/v1/imports/{import_id}/dry-run", "AADDDN", 202, _import("/dry-run")),
+    Row("POST", "/api/v1/imports/{import_id}/apply", "AADDDN", 202, _import("/apply")),
+    Row("GET", "/api/v1/imports/{import_id}/problems", "AAADNN", 200, _import("/problems")),
+    Row("GET", "/api/v1/imports/{import_id}/rejected", "AAADNN", 200, _import("/rejected")),
     # the organization and its units
     Row("GET", "/api/v1/organization", SELF, 200, fixed(lambda w: "/api/v1/organization")),
     Row(
@@ -408,6 +444,8 @@ def _send(client: TestClient, row: Row, request: Request) -> Any:
     url, body = request
     if body is NO_BODY:
         return client.request(row.method, url)
+    if isinstance(body, Multipart):
+        return client.request(row.method, url, files=body.files, data=body.data)
     return client.request(row.method, url, json=body)
 
 

@@ -46,7 +46,7 @@ def test_worker_writes_queued_mail_and_stops_on_sigterm(
         wait_for(lambda: delivery() == "sent", running)
 
     assert running.returncode == 0, running.err()
-    assert "Mail worker stopped." in running.err()
+    assert "Worker stopped." in running.err()
     files = list((var_dir / "mail").glob("*.eml"))
     assert len(files) == 1
     mail = message_from_bytes(files[0].read_bytes(), policy=policy.default)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from usher.cli import users_manage
+from usher.cli import users_export, users_import, users_manage
 from usher.cli.common import (
     USAGE,
     JsonOption,
@@ -29,7 +29,8 @@ from usher.users.schemas import UserCreate, UserInvited, user_read
 from usher.users.service import invite_user
 
 app = typer.Typer(
-    help="Users: invite, list, show, resend, disable, enable, delete.", no_args_is_help=True
+    help="Users: invite, import, list, show, resend, disable, enable, delete, export.",
+    no_args_is_help=True,
 )
 
 FIELDS = {"invite_method": "--method", "team_ids": "--team"}
@@ -149,3 +150,5 @@ def invite(
 
 
 users_manage.register(app)
+users_export.register(app)
+app.command("import")(users_import.import_users)

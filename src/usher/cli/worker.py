@@ -12,10 +12,11 @@ from usher.cli.serve import mail_destination
 
 
 def worker() -> None:
-    """Send queued mail until stopped; run as many as you like, they share the work."""
+    """Send queued mail and run imports until stopped; run as many as you like, they share
+    the work."""
     settings = load_settings()
     sessions = open_sessions(settings)
-    from usher.mail.worker import MailWorker
+    from usher.workers import start_workers
 
     # The worker reports failed deliveries through logging; show them with their time.
     logging.basicConfig(
@@ -32,10 +33,16 @@ def worker() -> None:
     console = err()
     try:
         console.print(
-            f"Mail worker started. {mail_destination(settings)} Press Ctrl-C to stop.", markup=False
+            f"Worker started (mail and imports). {mail_destination(settings)} "
+            "Press Ctrl-C to stop.",
+            markup=False,
         )
-        MailWorker(sessions, settings).run_forever(stop)
+        threads = start_workers(sessions, settings, stop)
+        while not stop.wait(0.5):
+            pass
+        for thread in threads:
+            thread.join(timeout=30)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    console.print("Mail worker stopped.", markup=False)
+    console.print("Worker stopped.", markup=False)

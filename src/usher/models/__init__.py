@@ -12,6 +12,13 @@ from usher.models.role import Role
 from usher.models.role_binding import RoleBinding
 from usher.models.team import Team, TeamMember
 from usher.models.user import User
+from usher.models.user_import import (
+    UserImport,
+    UserImportChunk,
+    UserImportMembership,
+    UserImportProblem,
+    UserImportRow,
+)
 from usher.models.user_session import UserSession
 
 __all__ = [
@@ -28,5 +35,10 @@ __all__ = [
     "Team",
     "TeamMember",
     "User",
+    "UserImport",
+    "UserImportChunk",
+    "UserImportMembership",
+    "UserImportProblem",
+    "UserImportRow",
     "UserSession",
 ]

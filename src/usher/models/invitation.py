@@ -34,10 +34,10 @@ class Invitation(IdMixin, CreatedMixin, Base):
     expires_at: Mapped[datetime]
     sent_to: Mapped[str | None] = mapped_column(String(320))
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     outbox_message_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("outbox_messages.id", ondelete="SET NULL")
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"), index=True
     )
     accepted_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

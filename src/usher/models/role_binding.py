@@ -45,5 +45,5 @@ class RoleBinding(IdMixin, CreatedMixin, Base):
     # The predefined teams' own bindings (Organization Admin → organization:admin) are fixed.
     fixed: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
     )

@@ -53,7 +53,7 @@ class User(IdMixin, CreatedMixin, Base):
     registered_at: Mapped[datetime | None]
     last_activity_at: Mapped[datetime | None]
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     # When the person last asked for a new invitation from a dead link; cleared by a new one.
     invitation_requested_at: Mapped[datetime | None]

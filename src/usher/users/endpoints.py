@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from usher.api.deps import ClientDep, CurrentUser, SessionDep
 from usher.api.http import no_store
 from usher.invitations import service as invitations
 from usher.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from usher.kit.spreadsheet import SheetFormat
 from usher.models.user import UserStatus
-from usher.users import service
+from usher.users import export, service
 from usher.users.schemas import (
     InvitationIssued,
     InvitationRevoke,
@@ -92,6 +94,55 @@ def list_users(
         limit=limit,
     )
     return user_page(page, next_cursor)
+
+
+# Before /users/{user_id}, so that "export" is not taken for a user id.
+@router.get(
+    "/users/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The file, streamed as it is read",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                SheetFormat.xlsx.media_type: {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+        403: {"description": "You do not hold users.read"},
+    },
+)
+def export_users(
+    request: Request,
+    session: SessionDep,
+    actor: CurrentUser,
+    client: ClientDep,
+    format: Annotated[SheetFormat, Query(description="`csv` (UTF-8) or `xlsx`")] = SheetFormat.csv,
+    q: Annotated[str | None, Query(max_length=200, description="As for the list")] = None,
+    status_: Annotated[list[UserStatus] | None, Query(alias="status")] = None,
+    org_unit: Annotated[uuid.UUID | None, Query(description="With its sub-units")] = None,
+    team: Annotated[list[uuid.UUID] | None, Query(max_length=50)] = None,
+) -> StreamingResponse:
+    """Every user the list would show with these filters, as CSV or XLSX, in the order they
+    were added. Cells a spreadsheet would run as a formula start with a `'`. One audit event
+    (`users.exported`) per export."""
+    started = export.start_export(
+        session,
+        actor,
+        filters=UserFilters(q=q, statuses=status_ or [], org_unit_id=org_unit, team_ids=team or []),
+        format=format,
+        client=client,
+    )
+    # The body is read after this returns and the request's transaction has ended: each batch
+    # has a transaction of its own.
+    body = export.export_file(request.app.state.session_factory, started)
+    return StreamingResponse(
+        body,
+        media_type=format.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{started.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.get("/users/{user_id}", response_model=UserRead, responses=MANAGE)

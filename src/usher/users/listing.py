@@ -13,7 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, exists, false, func, literal, literal_column, select, text, tuple_
+from sqlalchemy import (
+    Select,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import Session, aliased
 
 from usher.access.scope import OrgScope
@@ -208,32 +219,39 @@ def list_users(
     descending: bool,
     after: Cursor | None,
     limit: int,
+    total: int | None = None,
+    every_page: bool = False,
 ) -> Page:
     """One page in keyset order. NULLs (never registered, never active) sort as the smallest
     value; each NULL / non-NULL segment is its own index range scan.
 
     The ``total`` is counted first (it is answered anyway) and chooses the page's plan: with
     many matches the sort index is walked, with few the matches are fetched and sorted
-    (docs/performance.md has the figures behind this)."""
+    (docs/performance.md has the figures behind this). A caller that reads ``every_page`` (an
+    export) counts once and passes its count, rather than paying for a count per page."""
     expr, nullable = SORTS[sort]
-    total = count_users(session, scope, filters)
+    if total is None:
+        total = count_users(session, scope, filters)
     if total == 0:
         return Page(users=[], total=0, next_cursor=None)
     postgres = session.get_bind().dialect.name == "postgresql"
     needle = search_needle(filters.q) if filters.q else None
     walk = not _has_selective_filter(filters) or total >= WALK_FROM_MATCHES
-    if postgres and needle and len(needle) >= 3:
-        # The trigram matches are found first (MATERIALIZED) and sorted and limited on their
-        # own copy of the sort key; only the page's rows are joined back to ``users``. Left to
-        # itself the planner may walk the whole sort index hunting a rare fragment, or hash
-        # all of ``users`` to join thousands of matches.
+    # The trigram matches are found first (MATERIALIZED) and sorted and limited on their own
+    # copy of the sort key; only the page's rows are joined back to ``users``. Left to itself
+    # the planner may walk the whole sort index hunting a rare fragment, or hash all of
+    # ``users`` to join thousands of matches. Not when every page is read and the matches
+    # are many: finding them all again for each page would cost matches x pages, where
+    # walking the sort index costs one pass over it in all.
+    trigram = bool(postgres and needle and len(needle) >= 3) and not (every_page and walk)
+    if trigram:
         walk = False
     base = _conditions(session, scope, filters, walk=walk)
     want = limit + 1
     key_value: Any = expr
     key_id: Any = User.id
     matched = None
-    if postgres and needle and len(needle) >= 3:
+    if trigram:
         matched = (
             select(User.id.label("id"), expr.label("sort_value"))
             .where(*base)
@@ -316,6 +334,33 @@ def list_users(
         last, value = rows[-1]
         next_cursor = Cursor(sort=sort, descending=descending, value=value, id=last.id)
     return Page(users=[u for u, _ in rows], total=total, next_cursor=next_cursor)
+
+
+def team_names(
+    session: Session,
+    scope: OrgScope,
+    user_ids: Sequence[uuid.UUID],
+    *,
+    leave_out_key: str | None = None,
+) -> dict[uuid.UUID, list[str]]:
+    """Each user's team names in name order, without loading teams (an export's batches),
+    leaving out the predefined team ``leave_out_key``."""
+    if not user_ids:
+        return {}
+    stmt = (
+        select(TeamMember.user_id, Team.name)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(
+            TeamMember.user_id.in_(list(user_ids)), Team.organization_id == scope.organization_id
+        )
+        .order_by(Team.name)
+    )
+    if leave_out_key is not None:
+        stmt = stmt.where(or_(Team.key.is_(None), Team.key != leave_out_key))
+    names: dict[uuid.UUID, list[str]] = {}
+    for user_id, name in session.execute(stmt):
+        names.setdefault(user_id, []).append(name)
+    return names
 
 
 def attach_teams_and_units(session: Session, scope: OrgScope, page: Page) -> Page:

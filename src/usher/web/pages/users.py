@@ -4,21 +4,25 @@ cursor pages) and a user's detail page. The Add new user form and the row action
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from usher.api.deps import SessionDep, SettingsDep
+from usher.api.deps import ClientDep, SessionDep, SettingsDep
 from usher.errors import ValidationFailed
+from usher.kit.spreadsheet import SheetFormat
 from usher.models import OrgUnit, Team, User
 from usher.models.user import UserStatus
+from usher.users import export as users_export
 from usher.users import service as users_service
 from usher.users.service import UserFilters
 from usher.web.deps import Viewer, ViewerDep, redirect
-from usher.web.pages import users_access, users_actions, users_form
+from usher.web.pages import users_access, users_actions, users_form, users_import
 from usher.web.pages.users_shared import (
     LIST_PATH,
     PAGE_SIZE,
@@ -34,6 +38,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 router.include_router(users_form.router)
 router.include_router(users_actions.router)
 router.include_router(users_access.router)
+router.include_router(users_import.router)
 
 QueryText = Annotated[str, Query(max_length=1000)]
 
@@ -113,6 +118,11 @@ class ListQuery:
         if column != self.sort:
             return "none"
         return "ascending" if self.order == "asc" else "descending"
+
+    def export_url(self, format: str) -> str:
+        """The Export download of what the list shows now (its search and filter)."""
+        params = {"format": format, "q": self.q, "status": self.status}
+        return LIST_PATH + "/export?" + urlencode({k: v for k, v in params.items() if v})
 
 
 @dataclass(frozen=True)
@@ -251,6 +261,53 @@ def user_table(
         listing=_listing(session, admin, query),
         sorts=SORTS,
     )
+
+
+@router.get(LIST_PATH + "/export")
+def export_users(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: ViewerDep,
+    client: ClientDep,
+    format: QueryText = "",
+    q: QueryText = "",
+    status: QueryText = "",
+    team: QueryText = "",
+    org_unit: QueryText = "",
+) -> Response:
+    """The Export button: the list as it is filtered now, as a CSV or XLSX download."""
+    admin = require_admin(request, session, settings, viewer)
+    if isinstance(admin, Response):
+        return admin
+    if format not in {f.value for f in SheetFormat}:
+        raise ValidationFailed.field("format", "Export as csv or xlsx.")
+    query = ListQuery.parse(q=q, status=status, sort="", order="", cursor="", page="")
+    started = users_export.start_export(
+        session,
+        admin.user,
+        filters=UserFilters(
+            q=query.q or None,
+            statuses=[UserStatus(query.status)] if query.status else [],
+            org_unit_id=_id_param("org_unit", org_unit),
+            team_ids=[t for t in [_id_param("team", team)] if t],
+        ),
+        format=SheetFormat(format),
+        client=client,
+    )
+    return StreamingResponse(
+        users_export.export_file(request.app.state.session_factory, started),
+        media_type=started.format.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{started.filename}"'},
+    )
+
+
+def _id_param(name: str, raw: str) -> uuid.UUID | None:
+    # Not left out when wrong: without it the download would hold more than was asked for.
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError:
+        raise ValidationFailed.field(name, f"The {name} in the address is not an id.") from None
 
 
 @router.get(LIST_PATH + "/{user_id}")
