@@ -200,6 +200,13 @@ TABLE: list[Row] = [
     Row("GET", "/api/v1/users", "AAADAA", 200, fixed(lambda w: "/api/v1/users")),
     Row("GET", "/api/v1/users/export", "AAADAA", 200, fixed(lambda w: "/api/v1/users/export")),
     Row(
+        "POST",
+        "/api/v1/users/invitations/send-first",
+        "AADDDA",
+        200,
+        fixed(lambda w: "/api/v1/users/invitations/send-first"),
+    ),
+    Row(
         "GET",
         "/api/v1/users/{user_id}",
         "AAADAN",

@@ -171,3 +171,15 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_another_finishes_it(
     assert done["counts"]["created"] == rows  # type: ignore[index]
     with db_session(app) as session:
         assert session.scalar(select(func.count()).select_from(User)) == rows + 1
+
+
+def test_send_links_mails_those_imported_without_one(
+    usher: Usher, make_admin: Callable[..., Admin], app: FastAPI, tmp_path: Path
+) -> None:
+    admin = make_admin()
+    assert usher(f"users import {write(tmp_path, GOOD)} {acting(admin)}").exit_code == 0
+    result = usher(f"users send-links {acting(admin)}")
+    assert result.exit_code == 0, result.output
+    assert "Queued 2 registration link(s); 0 pending user(s) still have none." in result.stdout
+    again = usher(f"users send-links {acting(admin)} --json")
+    assert json.loads(again.stdout) == {"sent": 0, "remaining": 0}

@@ -152,3 +152,4 @@ def invite(
 users_manage.register(app)
 users_export.register(app)
 app.command("import")(users_import.import_users)
+app.command("send-links")(users_import.send_links)

@@ -34,6 +34,7 @@ from usher.imports import service
 from usher.imports.checking import PROBLEM_KINDS
 from usher.imports.runner import ImportRunner
 from usher.imports.schemas import ImportOptions
+from usher.invitations import service as invitations
 from usher.kit.client import CLI_CLIENT
 from usher.models.user_import import ImportAction, ImportStatus
 from usher.orgs import service as orgs_service
@@ -224,3 +225,41 @@ def _summary(status: ImportStatus, counts: dict[str, int]) -> str:
             f"{counts.get('rejected', 0)} rejected."
         )
     return f"Import {status.value}: {json.dumps(counts)}"
+
+
+def send_links(
+    org: Annotated[str, typer.Option("--org", help="The organization's slug.")],
+    as_: Annotated[str, typer.Option("--as", help="Email of the admin who invites.")],
+    json_: JsonOption = False,
+) -> None:
+    """Mail a registration link to every pending user who never had one (imported without
+    invitations), a batch at a time."""
+    settings = load_settings()
+    sessions = open_sessions(settings)
+    total_sent = 0
+    with Progress(
+        TextColumn("Sending links"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err(),
+        transient=True,
+        disable=json_,
+    ) as bar:
+        task = bar.add_task("send", total=None)
+        while True:
+            with handled(NAMES), unit_of_work(sessions) as session:
+                actor = orgs_service.member_for_operator(session, org_slug=org, email=as_)
+                sent = invitations.send_first_links(session, actor, client=CLI_CLIENT)
+            total_sent += sent.sent
+            bar.update(task, completed=total_sent, total=total_sent + sent.remaining)
+            if not sent.sent or not sent.remaining:
+                break
+    if json_:
+        print_json({"sent": total_sent, "remaining": sent.remaining})
+    else:
+        out().print(
+            f"Queued {total_sent} registration link(s); {sent.remaining} pending user(s) still "
+            "have none.",
+            markup=False,
+            soft_wrap=True,
+        )

@@ -49,6 +49,12 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # 64 MiB of page cache (the default is 2 MiB): bulk writes touch every index of
+        # users, and at 100,000 rows they no longer fit the default (an import took 9 s to
+        # write instead of 3).
+        cursor.execute("PRAGMA cache_size=-65536")
+        # Sorts (an import's rows in search-key order) in memory, not in a temporary file.
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -4,6 +4,7 @@ and reason. Pure decisions over data loaded in batches; the runner does the I/O.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -112,6 +113,21 @@ class Directory:
     member_team: uuid.UUID | None
     create_units: bool
     new_units: list[dict[str, Any]] = field(default_factory=list)
+    _separated: list[tuple[re.Pattern[str], uuid.UUID]] | None = None
+
+    def _separated_teams(self) -> list[tuple[re.Pattern[str], uuid.UUID]]:
+        if self._separated is None:
+            self._separated = [
+                (
+                    re.compile(
+                        r"(^|[;,\n])\s*" + re.escape(name) + r"\s*(?=$|[;,\n])", re.IGNORECASE
+                    ),
+                    team_id,
+                )
+                for name, team_id in self.teams_by_name.items()
+                if re.search(r"[;,\n]", name)
+            ]
+        return self._separated
 
     @classmethod
     def build(
@@ -200,6 +216,11 @@ class Directory:
         names."""
         found: set[uuid.UUID] = set()
         unknown: list[str] = []
+        # A team whose name holds a separator ("Ops; crew") is found whole before the split.
+        for pattern, whole in self._separated_teams():
+            text, hits = pattern.subn(r"\1", text)
+            if hits and whole != self.member_team:
+                found.add(whole)
         for name in cells.split_list(text):
             team_id = self.teams_by_name.get(_key(name))
             if team_id is None:

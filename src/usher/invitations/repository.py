@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from usher.access.scope import OrgScope
 from usher.models import Invitation, OutboxMessage, User
+from usher.models.user import UserStatus
 
 
 def get_by_token_hash(session: Session, token_hash: str) -> Invitation | None:
@@ -79,3 +81,32 @@ def mark_invitation_requested(
         .execution_options(synchronize_session=False)
     ).first()
     return result is not None
+
+
+def never_invited(
+    session: Session, scope: OrgScope, *, units: Sequence[uuid.UUID] | None, limit: int
+) -> Sequence[User]:
+    """Pending users who never had an invitation (an import made them without one), oldest
+    first; within ``units`` when given."""
+    stmt = select(User).where(*_never_invited(scope, units))
+    return session.scalars(stmt.order_by(User.created_at, User.id).limit(limit)).all()
+
+
+def count_never_invited(
+    session: Session, scope: OrgScope, *, units: Sequence[uuid.UUID] | None
+) -> int:
+    return int(
+        session.scalar(select(func.count()).select_from(User).where(*_never_invited(scope, units)))
+        or 0
+    )
+
+
+def _never_invited(scope: OrgScope, units: Sequence[uuid.UUID] | None) -> list[Any]:
+    conditions: list[Any] = [
+        User.organization_id == scope.organization_id,
+        User.status == UserStatus.pending,
+        ~exists().where(Invitation.user_id == User.id),
+    ]
+    if units is not None:
+        conditions.append(User.org_unit_id.in_(list(units)))
+    return conditions

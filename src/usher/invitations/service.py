@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from usher.access.scope import OrgScope
-from usher.access.service import require_user, system_scope
+from usher.access.service import require_somewhere, require_user, system_scope
 from usher.audit.service import record
 from usher.auth import passwords
 from usher.auth.service import password_context
@@ -137,6 +137,39 @@ def resend(
         details={"sent_to": issued.invitation.sent_to},
     )
     return issued
+
+
+SEND_BATCH = 500
+
+
+@dataclass(frozen=True)
+class FirstLinks:
+    sent: int
+    remaining: int
+
+
+def send_first_links(
+    session: Session, actor: User, *, client: ClientInfo, limit: int = SEND_BATCH
+) -> FirstLinks:
+    """Mail a registration link to pending users who never had one (an import created them
+    without inviting), at most ``limit`` at a time, oldest first; call again for the rest."""
+    reach = require_somewhere(session, actor, "users.manage")
+    scope = reach.scope
+    limiter_of(session).hit(settings_of(session).rate_limit_invite_ip, "invite-ip", client.ip)
+    users = inv_repo.never_invited(session, scope, units=reach.units, limit=limit)
+    for user in users:
+        issue(session, scope=scope, user=user, method=InviteMethod.email, invited_by=actor)
+    remaining = inv_repo.count_never_invited(session, scope, units=reach.units)
+    if users:
+        record(
+            session,
+            organization_id=scope.organization_id,
+            actor=actor,
+            action="invitations.first_links_sent",
+            client=client,
+            details={"sent": len(users), "remaining": remaining},
+        )
+    return FirstLinks(sent=len(users), remaining=remaining)
 
 
 def regenerate_link(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from datetime import date, datetime
 
@@ -85,12 +86,13 @@ Index(
 
 
 SEARCH_SEPARATOR = "\x1f"
+_NOT_DIGITS = re.compile(r"[^0-9]+")
 
 
 def search_text_of(
     first_name: str, last_name: str, email: str, personal_email: str | None, phone: str | None
 ) -> str:
-    digits = "".join(ch for ch in (phone or "") if ch.isdigit())
+    digits = _NOT_DIGITS.sub("", phone) if phone else ""  # phones are E.164: ASCII digits
     parts = [f"{first_name} {last_name}", email, personal_email or "", digits]
     return SEARCH_SEPARATOR.join(p.casefold() for p in parts)
 

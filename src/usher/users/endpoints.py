@@ -16,6 +16,7 @@ from usher.kit.spreadsheet import SheetFormat
 from usher.models.user import UserStatus
 from usher.users import export, service
 from usher.users.schemas import (
+    FirstLinksSent,
     InvitationIssued,
     InvitationRevoke,
     UserCreate,
@@ -94,6 +95,18 @@ def list_users(
         limit=limit,
     )
     return user_page(page, next_cursor)
+
+
+@router.post(
+    "/users/invitations/send-first",
+    response_model=FirstLinksSent,
+    responses={403: MANAGE[403], 429: {"description": "Too many invitations"}},
+)
+def send_first_links(session: SessionDep, actor: CurrentUser, client: ClientDep) -> FirstLinksSent:
+    """Mail a registration link to pending users who never had one (an import created them
+    without inviting): up to 500 a call, oldest first; call again while `remaining` > 0."""
+    sent = invitations.send_first_links(session, actor, client=client)
+    return FirstLinksSent(sent=sent.sent, remaining=sent.remaining)
 
 
 # Before /users/{user_id}, so that "export" is not taken for a user id.

@@ -179,6 +179,11 @@ class UserInvited(UserRead):
     )
 
 
+class FirstLinksSent(BaseModel):
+    sent: int = Field(description="Registration links queued by this call")
+    remaining: int = Field(description="Pending users still without a link")
+
+
 class InvitationIssued(BaseModel):
     user_id: uuid.UUID
     invitation: InvitationRead
