@@ -502,3 +502,73 @@ def test_who_may_import(app: FastAPI, admin: SignedIn, factory: Factory) -> None
     assert other.client.get(f"/api/v1/imports/{mine}/rejected").status_code == 404
     assert [i["id"] for i in other.client.get("/api/v1/imports").json()["items"]] == []
     assert [i["id"] for i in admin.client.get("/api/v1/imports").json()["items"]] == [mine]
+
+
+def test_the_other_kinds_of_error_are_named_too(
+    app: FastAPI, admin: SignedIn, org_id: str, engineering: uuid.UUID
+) -> None:
+    with db_session(app) as session:
+        for name in ("Support", "Support"):  # two units of one name, under different parents
+            parent = OrgUnit(organization_id=uuid.UUID(org_id), name=f"Parent {uuid.uuid4()}")
+            session.add(parent)
+            session.flush()
+            session.add(OrgUnit(organization_id=uuid.UUID(org_id), name=name, parent_id=parent.id))
+    content = (
+        "First name,Last name,Email,Personal email,Birthday,Department,Job title\n"
+        "<script>,Hopper,grace@acme.io,,,,\n"  # 2
+        f"Alan,Turing,alan@acme.io,,,,{'x' * 201}\n"  # 3
+        "Ada,Lovelace,ada.l@acme.io,ada@,,,\n"  # 4
+        "Edsger,Dijkstra,edsger@acme.io,,1800-01-01,,\n"  # 5
+        "Ken,Thompson,ken@acme.io,,,Support,\n"  # 6
+        "Dennis,Ritchie,dennis@acme.io,,,,,surplus\n"  # 7
+        ",,,,,,\n"  # 8: blank, skipped
+        "Linus,,linus@acme.io,,,,\n"  # 9
+    )
+    done = imported(app, admin.client, content, action="dry_run")
+    assert done["status"] == "checked"
+    assert done["counts"]["rows"] == 7
+    assert done["counts"]["invalid"] == 7
+    found = {
+        (p["row"], p["column"], p["kind"]): p["message"] for p in problems(admin.client, done["id"])
+    }
+    assert found == {
+        (2, "First name", "bad_name"): "Names cannot contain <, > or control characters.",
+        (3, "Job title", "too_long"): "At most 200 characters (this has 201).",
+        (4, "Personal email", "bad_email"): "There must be something after the @-sign.",
+        (5, "Birthday", "bad_date"): "A birthday must be after 1900-01-01.",
+        (6, "Department", "ambiguous_org_unit"): "2 organization units are called 'Support': "
+        "write its path, for example 'Parent / Support'.",
+        (7, None, "extra_cells"): "The row has 8 cells but the header only 7 columns: is a value "
+        "missing its quotes?",
+        (9, "Last name", "missing_value"): "Last name is empty; a new user needs one.",
+    }
+
+
+def test_a_unit_admin_imports_into_their_units_only(
+    app: FastAPI, admin: SignedIn, factory: Factory, org_id: str, engineering: uuid.UUID
+) -> None:
+    unit_admin = factory.member(admin, email="unit.admin@acme.io")
+    r = admin.client.post(
+        "/api/v1/role-bindings",
+        json={
+            "role": "org_unit:user_admin",
+            "entity_id": str(engineering),
+            "user_id": unit_admin.user_id,
+        },
+    )
+    assert r.status_code == 201, r.text
+    content = (
+        "First name,Last name,Email,Department\n"
+        "Grace,Hopper,grace@acme.io,Engineering\n"
+        "Alan,Turing,alan@acme.io,\n"
+    )
+    done = imported(app, unit_admin.client, content, valid_only=True)
+    assert done["status"] == "completed", done
+    assert done["counts"]["created"] == 1
+    [refused] = problems(unit_admin.client, done["id"])
+    assert (refused["row"], refused["kind"]) == (3, "not_permitted")
+    assert set(users_of(app, org_id)) == {admin.email, unit_admin.email, "grace@acme.io"}
+    # Their imports are theirs: another admin's are not listed to them.
+    assert [i["id"] for i in unit_admin.client.get("/api/v1/imports").json()["items"]] == [
+        done["id"]
+    ]
