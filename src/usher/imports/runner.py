@@ -46,7 +46,7 @@ from usher.users import repository as users_repo
 
 log = logging.getLogger("usher.imports")
 
-BATCH = 1000
+BATCH = 5000
 _ERROR_LENGTH = 1000
 
 

@@ -93,8 +93,10 @@ def search_text_of(
     first_name: str, last_name: str, email: str, personal_email: str | None, phone: str | None
 ) -> str:
     digits = _NOT_DIGITS.sub("", phone) if phone else ""  # phones are E.164: ASCII digits
-    parts = [f"{first_name} {last_name}", email, personal_email or "", digits]
-    return SEARCH_SEPARATOR.join(p.casefold() for p in parts)
+    # Case folding goes character by character, so folding the joined text folds each part.
+    sep = SEARCH_SEPARATOR
+    text = f"{first_name} {last_name}{sep}{email}{sep}{personal_email or ''}{sep}{digits}"
+    return text.casefold()
 
 
 def sort_name_of(first_name: str, last_name: str) -> str:
