@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     import_lease_seconds: float = Field(default=60.0, gt=0)
     import_poll_seconds: float = Field(default=1.0, gt=0)
     import_max_attempts: int = Field(default=3, ge=1)
+    # Finished imports (their files, reports and rejected rows) are deleted after this long.
+    import_retention_days: int = Field(default=30, ge=1)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

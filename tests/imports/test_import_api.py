@@ -572,3 +572,45 @@ def test_a_unit_admin_imports_into_their_units_only(
     assert [i["id"] for i in unit_admin.client.get("/api/v1/imports").json()["items"]] == [
         done["id"]
     ]
+
+
+@pytest.mark.postgres_only  # row locks are PostgreSQL's; SQLite serializes write transactions
+def test_workers_skip_an_import_another_is_claiming(app: FastAPI, admin: SignedIn) -> None:
+    import threading
+
+    first = upload(admin.client, "Email,First name,Last name\na@acme.io,A,A\n").json()["id"]
+    second = upload(admin.client, "Email,First name,Last name\nb@acme.io,B,B\n").json()["id"]
+    with db_session(app) as session:
+        # Another worker is mid-claim on the older import.
+        session.execute(
+            select(UserImport).where(UserImport.id == uuid.UUID(first)).with_for_update()
+        )
+        ran: list[int] = []
+        runner = ImportRunner(app.state.session_factory, app.state.settings)
+        thread = threading.Thread(target=lambda: ran.append(runner.run_once()))
+        thread.start()
+        thread.join(30)  # bounded: a claim that waited for the lock would fail here
+        assert ran == [1]
+        state = admin.client.get(f"/api/v1/imports/{second}").json()["status"]
+        assert state == "completed"
+    assert admin.client.get(f"/api/v1/imports/{first}").json()["status"] == "queued"
+    assert run_jobs(app) == 1
+    assert admin.client.get(f"/api/v1/imports/{first}").json()["status"] == "completed"
+
+
+def test_finished_imports_are_deleted_after_the_retention(
+    app: FastAPI, admin: SignedIn, org_id: str
+) -> None:
+    from datetime import timedelta
+
+    old = imported(app, admin.client, GOOD.replace(",Engineering,", ",,"))
+    fresh = imported(app, admin.client, "Email\nnew@acme.io\n", action="upload")
+    with db_session(app) as session:
+        job = session.get(UserImport, uuid.UUID(old["id"]))
+        assert job is not None
+        job.finished_at = clock.now() - timedelta(days=31)
+    runner = ImportRunner(app.state.session_factory, app.state.settings)
+    assert runner.delete_old_imports() == 1
+    assert admin.client.get(f"/api/v1/imports/{old['id']}").status_code == 404
+    assert admin.client.get(f"/api/v1/imports/{fresh['id']}").status_code == 200
+    assert len(users_of(app, org_id)) == 3  # the users the import made stay, of course

@@ -416,3 +416,17 @@ def created_user_ids(session: Session, import_id: uuid.UUID) -> Sequence[uuid.UU
             UserImportRow.import_id == import_id, UserImportRow.action == "create"
         )
     ).all()
+
+
+def delete_finished_before(session: Session, moment: datetime) -> int:
+    """Delete the imports that finished (or failed, or were left uploaded) before ``moment``,
+    with their files, problems and staged rows; every organization's (housekeeping)."""
+    result = session.execute(
+        delete(UserImport)
+        .where(
+            UserImport.status.not_in([ImportStatus.queued, ImportStatus.running]),
+            func.coalesce(UserImport.finished_at, UserImport.created_at) < moment,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(cast(CursorResult[Any], result).rowcount or 0)

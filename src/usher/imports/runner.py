@@ -14,6 +14,7 @@ import os
 import socket
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from usher.users import repository as users_repo
 log = logging.getLogger("usher.imports")
 
 BATCH = 5000
+CLEANUP_EVERY_SECONDS = 3600
 _ERROR_LENGTH = 1000
 
 
@@ -98,7 +100,11 @@ class ImportRunner:
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("import worker %s started", self.worker_id)
+        next_cleanup = time.monotonic()
         while not stop.is_set():
+            if time.monotonic() >= next_cleanup:
+                next_cleanup = time.monotonic() + CLEANUP_EVERY_SECONDS
+                self.delete_old_imports()
             try:
                 handled = self.run_once()
             except Exception:
@@ -107,6 +113,19 @@ class ImportRunner:
             if not handled:
                 stop.wait(self._settings.import_poll_seconds)
         log.info("import worker %s stopped", self.worker_id)
+
+    def delete_old_imports(self) -> int:
+        """Delete finished imports older than the retention: their files hold people's data."""
+        cutoff = clock.now() - timedelta(days=self._settings.import_retention_days)
+        try:
+            with unit_of_work(self._factory) as session:
+                deleted = repo.delete_finished_before(session, cutoff)
+        except Exception:
+            log.exception("import worker %s: deleting old imports failed", self.worker_id)
+            return 0
+        if deleted:
+            log.info("deleted %d import(s) finished before %s", deleted, cutoff.date())
+        return deleted
 
     def run_once(self, import_id: uuid.UUID | None = None) -> int:
         """Claim one import (the oldest due, or ``import_id``) and run it; 1 when there was
