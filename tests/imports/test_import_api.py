@@ -614,3 +614,27 @@ def test_finished_imports_are_deleted_after_the_retention(
     assert admin.client.get(f"/api/v1/imports/{old['id']}").status_code == 404
     assert admin.client.get(f"/api/v1/imports/{fresh['id']}").status_code == 200
     assert len(users_of(app, org_id)) == 3  # the users the import made stay, of course
+
+
+def test_the_form_also_takes_map_pairs_and_a_dry_run_flag(
+    app: FastAPI, admin: SignedIn, org_id: str
+) -> None:
+    content = "Given,Family,Contact\nGrace,Hopper,grace@acme.io\n"
+    r = admin.client.post(
+        "/api/v1/imports",
+        files={"file": ("people.csv", content.encode(), "text/csv")},
+        data={"map": ["Given=first_name", "Family=last_name", "Contact=email"], "dry_run": "true"},
+    )
+    assert r.status_code == 202, r.text
+    assert r.json()["action"] == "dry_run"
+    assert [c["field"] for c in r.json()["columns"]] == ["first_name", "last_name", "email"]
+    run_jobs(app)
+    assert admin.client.get(f"/api/v1/imports/{r.json()['id']}").json()["status"] == "checked"
+    assert set(users_of(app, org_id)) == {admin.email}
+    bad = admin.client.post(
+        "/api/v1/imports",
+        files={"file": ("people.csv", content.encode(), "text/csv")},
+        data={"map": ["Given"]},
+    )
+    assert bad.status_code == 422
+    assert "column=field" in bad.json()["errors"]["map"][0]

@@ -73,9 +73,17 @@ def import_read(session: Session, imp: UserImport) -> ImportRead:
     )
 
 
-def _mapping(text: str | None) -> dict[str, str] | None:
+def _mapping(text: str | None, pairs: list[str]) -> dict[str, str] | None:
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, field = pair.partition("=")
+        if not sep or not column.strip():
+            raise ValidationFailed.field(
+                "map", f"{pair!r} is not column=field, like 'Work email=email'."
+            )
+        mapping[column.strip()] = field.strip()
     if not text:
-        return None
+        return mapping or None
     try:
         value = json.loads(text)
     except json.JSONDecodeError:
@@ -88,7 +96,7 @@ def _mapping(text: str | None) -> dict[str, str] | None:
             "Send the mapping as a JSON object of column → field, for example "
             '{"Work email": "email", "Manager": ""}.',
         )
-    return value
+    return {**mapping, **value}
 
 
 @router.post(
@@ -117,6 +125,11 @@ def create_import(
     mapping: Annotated[
         str | None, Form(description='JSON: {"column header or letter": "field" or ""}')
     ] = None,
+    map_: Annotated[
+        list[str] | None,
+        Form(alias="map", description="Repeatable `column=field` (as the CLI's --map)"),
+    ] = None,
+    dry_run: Annotated[bool, Form(description="Same as action=dry_run")] = False,
     valid_only: Annotated[bool, Form()] = False,
     invite: Annotated[Literal["none", "email"], Form()] = "none",
     create_org_units: Annotated[bool, Form()] = False,
@@ -144,13 +157,15 @@ def create_import(
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ValidationFailed.field(str(first["loc"][0]), first["msg"]) from None
+    if dry_run and action == "apply":
+        action = "dry_run"
     result = service.upload(
         session,
         actor,
         file=file.file,
         filename=file.filename or "upload",
         options=options,
-        mapping=_mapping(mapping),
+        mapping=_mapping(mapping, map_ or []),
         action=None if action == "upload" else ImportAction(action),
         idempotency_key=idempotency_key,
         client=client,
