@@ -14,21 +14,10 @@ from typing import Any
 
 from usher.imports import values as cells
 from usher.imports.headers import FIELD_LABELS, ColumnPlan
+from usher.imports.repository import PROFILE_FIELDS
 from usher.models.user import Gender, search_key_of, search_text_of, sort_name_of
 from usher.users import validation
 
-# The profile fields an import writes, in users' column names.
-PROFILE_FIELDS = (
-    "first_name",
-    "last_name",
-    "gender",
-    "birthday",
-    "email",
-    "personal_email",
-    "phone",
-    "org_unit_id",
-    "position",
-)
 _LIMITS = {
     "first_name": 100,
     "last_name": 100,

@@ -305,7 +305,8 @@ def teams(session: Session, scope: OrgScope) -> Sequence[Team]:
 
 # --- the apply: set-based moves, all in the caller's one transaction ------------------------
 
-_PROFILE = (
+# The profile fields an import writes (users' columns), staged under the same names.
+PROFILE_FIELDS = (
     "first_name",
     "last_name",
     "gender",
@@ -337,7 +338,7 @@ def insert_created_users(
     columns = [
         "id",
         "organization_id",
-        *(c for c in _PROFILE if c != "gender"),
+        *(c for c in PROFILE_FIELDS if c != "gender"),
         "gender",
         *_DERIVED,
         "status",
@@ -347,7 +348,7 @@ def insert_created_users(
     source = select(
         staged.user_id,
         literal(scope.organization_id, User.organization_id.type),
-        *(getattr(staged, c) for c in _PROFILE if c != "gender"),
+        *(getattr(staged, c) for c in PROFILE_FIELDS if c != "gender"),
         func.coalesce(staged.gender, "unspecified"),
         *(getattr(staged, c) for c in _DERIVED),
         literal(UserStatus.pending.value),
