@@ -33,7 +33,7 @@ from usher.audit.service import record
 from usher.config import Settings
 from usher.db.engine import unit_of_work
 from usher.errors import Conflict, LastAdmin, NotPermitted, UsherError
-from usher.imports import reader
+from usher.imports import reader, service
 from usher.imports import repository as repo
 from usher.imports.checking import Directory, Existing, Outcome, RowChecker, Rules
 from usher.imports.headers import match_columns
@@ -236,13 +236,7 @@ class ImportRunner:
                 scope=access.system_scope(imp.organization_id),
                 actor_id=imp.actor_id,
                 action=imp.action,
-                info=reader.TableInfo(
-                    format=imp.format,  # type: ignore[arg-type]
-                    encoding=imp.encoding,
-                    delimiter=imp.delimiter,
-                    sheet=imp.sheet,
-                    headers=list(imp.headers),
-                ),
+                info=service.table_info(imp),
                 mapping=dict(imp.mapping),
                 options=dict(imp.options),
                 filename=imp.filename,
@@ -264,9 +258,8 @@ class ImportRunner:
         return imp
 
     def _fetch_file(self, job: Job, path: Path) -> None:
-        with unit_of_work(self._factory) as session, path.open("wb") as out:
-            for chunk in repo.read_chunks(session, job.id):
-                out.write(chunk)
+        with unit_of_work(self._factory) as session:
+            service.copy_file(session, job.id, path)
 
     def _count(self, job: Job, path: Path) -> int:
         limit = self._settings.import_max_rows
@@ -389,8 +382,8 @@ class ImportRunner:
         checker: RowChecker,
         batch: list[tuple[int, list[str]]],
     ) -> Iterator[Outcome]:
-        emails = {checker.email_of(values) for _n, values in batch} - {None}
-        found = repo.users_by_email(session, job.scope, sorted(e for e in emails if e))
+        keys = [checker.email_of(values) for _n, values in batch]
+        found = repo.users_by_email(session, job.scope, sorted({k for k in keys if k}))
         memberships = repo.team_ids_of(session, job.scope, [row.id for row in found.values()])
         admins: set[uuid.UUID] = set()
         if not checker.rules.may_manage_admins and found:
@@ -400,8 +393,7 @@ class ImportRunner:
                 if access_repo.holds_admin_role(session, job.scope, row.id)
             }
         member_team = checker.directory.member_team
-        for row_number, values in batch:
-            key = checker.email_of(values)
+        for (row_number, values), key in zip(batch, keys, strict=True):
             row = found.get(key) if key else None
             existing = None
             if row is not None:

@@ -289,6 +289,24 @@ def counts_by_kind(session: Session, imp: UserImport) -> dict[str, int]:
     return repo.problem_counts(session, imp.id)
 
 
+def table_info(imp: UserImport) -> reader.TableInfo:
+    """How to read the import's stored file, as its upload found."""
+    return reader.TableInfo(
+        format=imp.format,  # type: ignore[arg-type]
+        encoding=imp.encoding,
+        delimiter=imp.delimiter,
+        sheet=imp.sheet,
+        headers=list(imp.headers),
+    )
+
+
+def copy_file(session: Session, import_id: uuid.UUID, path: Path) -> None:
+    """Write the import's stored file to ``path``, a chunk at a time."""
+    with path.open("wb") as out:
+        for chunk in repo.read_chunks(session, import_id):
+            out.write(chunk)
+
+
 def rejected_csv(session: Session, actor: User, import_id: uuid.UUID) -> tuple[str, IO[bytes]]:
     """The rows the import rejected, in the file's own columns plus a Reason column, as a CSV
     ready to fix and import again: its file name and a file positioned at its start."""
@@ -301,17 +319,8 @@ def rejected_csv(session: Session, actor: User, import_id: uuid.UUID) -> tuple[s
     if reasons:
         with tempfile.TemporaryDirectory(prefix="usher-rejected-") as tmp:
             path = Path(tmp) / "upload"
-            with path.open("wb") as stored:
-                for chunk in repo.read_chunks(session, imp.id):
-                    stored.write(chunk)
-            info = reader.TableInfo(
-                format=imp.format,  # type: ignore[arg-type]
-                encoding=imp.encoding,
-                delimiter=imp.delimiter,
-                sheet=imp.sheet,
-                headers=list(imp.headers),
-            )
-            for number, values in reader.read_rows(path, info):
+            copy_file(session, imp.id, path)
+            for number, values in reader.read_rows(path, table_info(imp)):
                 why = reasons.get(number)
                 if why:
                     width = len(imp.headers)
