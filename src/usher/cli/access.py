@@ -11,8 +11,8 @@ from rich.table import Table
 
 from usher.access import service
 from usher.access.schemas import GrantRead, check_read, user_access_read
-from usher.cli.common import JsonOption, out, print_json
-from usher.cli.teams import AsOption, OrgOption, acting_as, find_user
+from usher.cli.common import AsOption, JsonOption, OrgOption, out, print_json
+from usher.cli.teams import acting_as, find_user
 from usher.cli.users_manage import print_table, say
 
 app = typer.Typer(

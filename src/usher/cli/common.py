@@ -24,6 +24,13 @@ USAGE = 2
 FAILURE = 1
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+OrgOption = Annotated[str, typer.Option("--org", metavar="SLUG", help="The organization's slug.")]
+AsOption = Annotated[
+    str,
+    typer.Option(
+        "--as", metavar="EMAIL", help="Email of the member to act as; their rights apply."
+    ),
+]
 
 
 def out() -> Console:

@@ -19,8 +19,17 @@ from sqlalchemy.orm import Session
 from usher.access import roles as service
 from usher.access.catalogue import ORGANIZATION
 from usher.access.schemas import EntityTypeCreate, entity_type_read
-from usher.cli.common import USAGE, JsonOption, describe_validation, fail, out, print_json
-from usher.cli.teams import AsOption, OrgOption, acting_as, find_team, find_user
+from usher.cli.common import (
+    USAGE,
+    AsOption,
+    JsonOption,
+    OrgOption,
+    describe_validation,
+    fail,
+    out,
+    print_json,
+)
+from usher.cli.teams import acting_as, find_team, find_user
 from usher.cli.users_manage import print_table, say, when
 from usher.errors import NotFound, NotPermitted
 from usher.kit.client import CLI_CLIENT

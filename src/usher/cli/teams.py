@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from usher.cli.common import (
     USAGE,
+    AsOption,
     JsonOption,
+    OrgOption,
     err,
     fail,
     handled,
@@ -52,13 +54,6 @@ app = typer.Typer(
 # The services' field names, as these commands spell them.
 FIELDS = {"name": "NAME", "description": "--description", "user_ids": "USER", "team_ids": "TEAM"}
 
-OrgOption = Annotated[str, typer.Option("--org", metavar="SLUG", help="The organization's slug.")]
-AsOption = Annotated[
-    str,
-    typer.Option(
-        "--as", metavar="EMAIL", help="Email of the member to act as; their rights apply."
-    ),
-]
 TeamArgument = Annotated[
     str, typer.Argument(metavar="TEAM", help="The team's id, or its name (any case).")
 ]

@@ -14,14 +14,22 @@ from typing import IO, Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from usher.cli.common import USAGE, err, fail, handled, load_settings, open_sessions
+from usher.cli.common import (
+    USAGE,
+    AsOption,
+    OrgOption,
+    err,
+    fail,
+    handled,
+    load_settings,
+    open_sessions,
+)
 from usher.cli.teams import find_team
-from usher.cli.users_manage import FIELDS, AsOption, OrgOption
+from usher.cli.users_manage import FIELDS, SearchOption, StatusOption
 from usher.db.engine import unit_of_work
 from usher.kit import spreadsheet
 from usher.kit.client import CLI_CLIENT
 from usher.kit.spreadsheet import SheetFormat
-from usher.models.user import UserStatus
 from usher.orgs import service as orgs_service
 from usher.users import export as users_export
 from usher.users.service import UserFilters
@@ -55,23 +63,8 @@ def export_users(
             "Default: users-<org>-<YYYYMMDD>.<format> here.",
         ),
     ] = None,
-    q: Annotated[
-        str | None,
-        typer.Option(
-            "--q",
-            "--search",
-            metavar="TEXT",
-            help="Any part of a name, an email or a phone number's digits.",
-        ),
-    ] = None,
-    status: Annotated[
-        list[UserStatus] | None,
-        typer.Option(
-            "--status",
-            metavar="STATUS",
-            help="Only users with this status (pending, active, disabled); repeatable.",
-        ),
-    ] = None,
+    q: SearchOption = None,
+    status: StatusOption = None,
     team: Annotated[
         list[str] | None,
         typer.Option("--team", metavar="TEAM", help="Only members of this team (name or id)."),

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from usher.cli.common import (
     FAILURE,
     USAGE,
+    AsOption,
     JsonOption,
+    OrgOption,
     err,
     fail,
     handled,
@@ -58,8 +60,8 @@ def import_users(
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or XLSX.")
     ],
-    org: Annotated[str, typer.Option("--org", help="The organization's slug.")],
-    as_: Annotated[str, typer.Option("--as", help="Email of the admin who imports.")],
+    org: OrgOption,
+    as_: AsOption,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check every row and report; write nothing.")
     ] = False,
@@ -228,8 +230,8 @@ def _summary(status: ImportStatus, counts: dict[str, int]) -> str:
 
 
 def send_links(
-    org: Annotated[str, typer.Option("--org", help="The organization's slug.")],
-    as_: Annotated[str, typer.Option("--as", help="Email of the admin who invites.")],
+    org: OrgOption,
+    as_: AsOption,
     json_: JsonOption = False,
 ) -> None:
     """Mail a registration link to every pending user who never had one (imported without

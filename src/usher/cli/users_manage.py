@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from usher.cli.common import (
     USAGE,
+    AsOption,
     JsonOption,
+    OrgOption,
     err,
     fail,
     handled,
@@ -59,10 +61,22 @@ FIELDS = {
     "org_unit_id": "--org-unit",
 }
 
-OrgOption = Annotated[str, typer.Option("--org", metavar="SLUG", help="The organization's slug.")]
-AsOption = Annotated[
-    str,
-    typer.Option("--as", metavar="EMAIL", help="Email of the active Organization Admin to act as."),
+SearchOption = Annotated[
+    str | None,
+    typer.Option(
+        "--q",
+        "--search",
+        metavar="TEXT",
+        help="Any part of a name, an email or a phone number's digits.",
+    ),
+]
+StatusOption = Annotated[
+    list[UserStatus] | None,
+    typer.Option(
+        "--status",
+        metavar="STATUS",
+        help="Only users with this status (pending, active, disabled); repeatable.",
+    ),
 ]
 UserArgument = Annotated[
     str,
@@ -119,23 +133,8 @@ def resolve_user(session: Session, actor: User, user: uuid.UUID | str) -> uuid.U
 def list_users(
     org: OrgOption,
     as_: AsOption,
-    q: Annotated[
-        str | None,
-        typer.Option(
-            "--q",
-            "--search",
-            metavar="TEXT",
-            help="Any part of a name, an email or a phone number's digits.",
-        ),
-    ] = None,
-    status: Annotated[
-        list[UserStatus] | None,
-        typer.Option(
-            "--status",
-            metavar="STATUS",
-            help="Only users with this status (pending, active, disabled); repeatable.",
-        ),
-    ] = None,
+    q: SearchOption = None,
+    status: StatusOption = None,
     team: Annotated[
         list[uuid.UUID] | None,
         typer.Option("--team", metavar="TEAM_ID", help="Only members of this team; repeatable."),
